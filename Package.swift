@@ -1,0 +1,32 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Every target of ours is built in Swift 6 mode with warnings as errors.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "swift-libevent",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Libevent", targets: ["Libevent"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibevent",
+            path: "CLibevent",
+            pkgConfig: "libevent",
+            providers: [.apt(["libevent-dev"]), .brew(["libevent"])]
+        ),
+        .target(
+            name: "Libevent",
+            dependencies: ["CLibevent"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LibeventTests",
+            dependencies: ["Libevent"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

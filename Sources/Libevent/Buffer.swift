@@ -1,0 +1,227 @@
+internal import CLibevent
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A libevent `evbuffer`: a queue of bytes in chunks, filled at the end and drained from the front.
+///
+/// Moving bytes between buffers (`moveAll(from:)`, `move(upTo:from:)`) relinks chunks without
+/// copying them, and `appendFile` queues a file range that a socket sends with `sendfile`, never
+/// through user memory. A `Buffer()` you create is yours; the `input` and `output` of a
+/// `BufferedSocket` belong to the socket and must not be used after it is closed (that traps).
+public final class Buffer {
+    /// How `readLine` recognises the end of a line.
+    public enum LineEnding: Sendable {
+        /// CRLF or a bare LF (the forgiving choice for network protocols).
+        case crlfOrLF
+        /// Exactly CRLF.
+        case crlf
+        /// Exactly LF.
+        case lf
+        /// Any run of CR and LF characters.
+        case any
+
+        var cValue: evbuffer_eol_style {
+            switch self {
+            case .crlfOrLF: return EVBUFFER_EOL_CRLF
+            case .crlf: return EVBUFFER_EOL_CRLF_STRICT
+            case .lf: return EVBUFFER_EOL_LF
+            case .any: return EVBUFFER_EOL_ANY
+            }
+        }
+    }
+
+    private var storage: OpaquePointer?
+    private let isOwned: Bool
+
+    /// A new, empty buffer, freed with this object.
+    public init() {
+        guard let buffer = evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
+        storage = buffer
+        isOwned = true
+    }
+
+    /// A view of an evbuffer owned by someone else (a bufferevent), valid until `detach()`.
+    init(borrowing buffer: OpaquePointer) {
+        storage = buffer
+        isOwned = false
+    }
+
+    deinit {
+        if isOwned, let storage { evbuffer_free(storage) }
+    }
+
+    /// Marks a borrowed buffer as gone: its owner freed it.
+    func detach() {
+        storage = nil
+    }
+
+    var pointer: OpaquePointer {
+        guard let storage else { preconditionFailure("Buffer used after its BufferedSocket was closed") }
+        return storage
+    }
+
+    /// The number of bytes in the buffer.
+    public var count: Int { evbuffer_get_length(pointer) }
+
+    /// Whether the buffer holds no bytes.
+    public var isEmpty: Bool { count == 0 }
+
+    // MARK: Adding
+
+    /// Appends a copy of `bytes`.
+    public func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
+        precondition(evbuffer_add(pointer, start, bytes.count) == 0,
+                     "evbuffer_add failed (out of memory, or appending to a socket's input buffer)")
+    }
+
+    /// Appends a copy of `bytes`.
+    public func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Appends the UTF-8 bytes of `string`.
+    public func append(_ string: String) {
+        var string = string
+        string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Moves every byte of `other` to the end of this buffer without copying; `other` is left empty.
+    public func moveAll(from other: Buffer) {
+        precondition(evbuffer_add_buffer(pointer, other.pointer) == 0, "evbuffer_add_buffer failed")
+    }
+
+    /// Moves up to `count` bytes from the front of `other` to the end of this buffer, copying as
+    /// little as possible. Returns how many bytes moved.
+    @discardableResult
+    public func move(upTo count: Int, from other: Buffer) -> Int {
+        Int(evbuffer_remove_buffer(other.pointer, pointer, count))
+    }
+
+    /// Queues `length` bytes of the open file `descriptor` from `offset` (`length` nil: to the end),
+    /// without reading them: a socket sends them with `sendfile`.
+    ///
+    /// On success the buffer owns the descriptor and closes it once the range is sent or drained; on
+    /// failure the caller still owns it.
+    /// - Throws: `LibeventError` when the range cannot be queued.
+    public func appendFile(descriptor: Int32, offset: Int64 = 0, length: Int64? = nil) throws {
+        guard evbuffer_add_file(pointer, descriptor, offset, length ?? -1) == 0 else {
+            throw LibeventError.lastError("evbuffer_add_file")
+        }
+    }
+
+    // MARK: Removing and looking
+
+    /// Discards up to `count` bytes from the front.
+    public func drain(_ count: Int) {
+        precondition(evbuffer_drain(pointer, count) == 0,
+                     "evbuffer_drain failed (draining a socket's output buffer?)")
+    }
+
+    /// A copy of up to `count` bytes from the front, leaving them in the buffer.
+    public func copyOut(upTo count: Int) -> [UInt8] {
+        let wanted = min(count, self.count)
+        return [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
+            initialized = max(0, evbuffer_copyout(pointer, bytes.baseAddress, wanted))
+        }
+    }
+
+    /// Removes up to `count` bytes from the front and returns them.
+    public func removeFirst(upTo count: Int) -> [UInt8] {
+        let wanted = min(count, self.count)
+        return [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
+            initialized = max(0, Int(evbuffer_remove(pointer, bytes.baseAddress, wanted)))
+        }
+    }
+
+    /// Calls `body` with the buffer's own memory, chunk by chunk, for up to `count` bytes from the
+    /// front (nil: all of them), without copying or removing anything. `body` returns false to stop.
+    /// File ranges queued with `appendFile` are not in memory and are not visited.
+    public func peek(upTo count: Int? = nil, _ body: (UnsafeRawBufferPointer) -> Bool) {
+        var remaining = min(count ?? Int.max, self.count)
+        var position = evbuffer_ptr()
+        guard evbuffer_ptr_set(pointer, &position, 0, EVBUFFER_PTR_SET) == 0 else { return }
+        var chunk = iovec()
+        while remaining > 0, evbuffer_peek(pointer, remaining, &position, &chunk, 1) > 0, chunk.iov_len > 0 {
+            let length = min(chunk.iov_len, remaining)
+            guard body(UnsafeRawBufferPointer(start: chunk.iov_base, count: length)) else { return }
+            remaining -= length
+            guard remaining > 0, evbuffer_ptr_set(pointer, &position, length, EVBUFFER_PTR_ADD) == 0 else { return }
+        }
+    }
+
+    /// The offset of the first occurrence of `pattern` at or after `start`, or nil.
+    public func firstIndex(of pattern: [UInt8], from start: Int = 0) -> Int? {
+        guard !pattern.isEmpty, start >= 0, start < count else { return nil }
+        var position = evbuffer_ptr()
+        guard evbuffer_ptr_set(pointer, &position, start, EVBUFFER_PTR_SET) == 0 else { return nil }
+        let found = pattern.withUnsafeBytes {
+            evbuffer_search(pointer, $0.baseAddress, $0.count, &position)
+        }
+        return found.pos < 0 ? nil : found.pos
+    }
+
+    /// Removes and returns the first line, without its line ending, decoded as UTF-8 (invalid bytes
+    /// become U+FFFD); nil when the buffer holds no complete line.
+    public func readLine(ending: LineEnding = .crlfOrLF) -> String? {
+        var length = 0
+        guard let line = evbuffer_readln(pointer, &length, ending.cValue) else { return nil }
+        defer { free(line) }
+        return line.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+    }
+
+    /// Calls `body` with the first `count` bytes in one contiguous block (rearranging chunks if
+    /// needed, without removing anything); nil when the buffer holds fewer than `count` bytes.
+    public func withContiguousBytes<R>(first count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard count >= 0, count <= self.count else { return nil }
+        if count == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let start = evbuffer_pullup(pointer, count) else { return nil }
+        return try body(UnsafeRawBufferPointer(start: start, count: count))
+    }
+
+    // MARK: Descriptor I/O
+
+    /// Reads up to `maxCount` bytes from `descriptor` straight into the buffer's memory (one `readv`,
+    /// no intermediate copy). Returns the count read (0: end of stream), or nil when the read would
+    /// block.
+    /// - Throws: `LibeventError` for read errors other than EAGAIN/EINTR.
+    public func read(from descriptor: Int32, upTo maxCount: Int = 65_536) throws -> Int? {
+        // libevent's evbuffer_iovec is the system's iovec on POSIX systems, so readv fills the
+        // reserved chunks directly.
+        var vectors = (iovec(), iovec())
+        return try withUnsafeMutableBytes(of: &vectors) { raw -> Int? in
+            let vector = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
+            let reserved = evbuffer_reserve_space(pointer, maxCount, vector, 2)
+            guard reserved > 0 else { throw LibeventError.lastError("evbuffer_reserve_space") }
+            let readCount = readv(descriptor, vector, reserved)
+            if readCount < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+                throw LibeventError.lastError("read")
+            }
+            var left = readCount
+            for index in 0..<Int(reserved) {
+                vector[index].iov_len = min(vector[index].iov_len, left)
+                left -= vector[index].iov_len
+            }
+            precondition(evbuffer_commit_space(pointer, vector, reserved) == 0, "evbuffer_commit_space failed")
+            return readCount
+        }
+    }
+
+    /// Writes as much of the buffer as `descriptor` accepts now (file ranges with `sendfile`) and
+    /// removes what was written. Returns the count written, or nil when the write would block.
+    /// - Throws: `LibeventError` for write errors other than EAGAIN/EINTR (EPIPE, ECONNRESET...).
+    public func write(to descriptor: Int32) throws -> Int? {
+        let written = evbuffer_write(pointer, descriptor)
+        if written < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+            throw LibeventError.lastError("write")
+        }
+        return Int(written)
+    }
+}

@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension timeval {
+    /// The `timeval` nearest below `duration` (microsecond precision; negative durations become zero).
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let micros = max(0, seconds.multipliedReportingOverflow(by: 1_000_000).partialValue
+                            + attoseconds / 1_000_000_000_000)
+        self.init(tv_sec: .init(micros / 1_000_000), tv_usec: .init(micros % 1_000_000))
+    }
+}
+
+/// Calls `body` with a pointer to `duration` as a `timeval`, or with nil when there is no duration.
+func withOptionalTimeval<R>(_ duration: Duration?, _ body: (UnsafePointer<timeval>?) -> R) -> R {
+    guard let duration else { return body(nil) }
+    var time = timeval(duration)
+    return body(&time)
+}

@@ -1,0 +1,97 @@
+internal import CLibevent
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A bound, non-blocking UDP socket: receive-from and send-to, driven by a `DescriptorWatcher` on
+/// `descriptor` for `.read`.
+///
+/// The object owns the descriptor and closes it on `close()` or when it is freed.
+public final class UDPSocket {
+    /// One received datagram and its sender.
+    public struct Datagram: Sendable {
+        /// The datagram's bytes (possibly none: empty datagrams are valid).
+        public var bytes: [UInt8]
+        /// The sender's address.
+        public var sender: SocketAddress
+    }
+
+    /// The socket's descriptor, to watch for `.read`; -1 once closed.
+    public private(set) var descriptor: Int32
+    /// The bound address; with port 0, the port the kernel picked.
+    public let localAddress: SocketAddress
+
+    /// Creates a UDP socket bound to `address` (port 0: any free port).
+    ///
+    /// - Throws: `LibeventError` naming the failing step.
+    public init(binding address: SocketAddress, reuseAddress: Bool = true) throws {
+        let descriptor = try SocketCalls.makeSocket(for: address, type: Int32(SOCK_DGRAM.rawValue))
+        localAddress = try SocketCalls.closingOnError(descriptor) {
+            if reuseAddress { try SocketCalls.setOption(descriptor, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR") }
+            try SocketCalls.bindSocket(descriptor, to: address)
+            return try SocketAddress(localAddressOf: descriptor)
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Receives one datagram of up to `maxCount` bytes (a longer one is truncated), or nil when none
+    /// is waiting.
+    /// - Throws: `LibeventError` for errors other than EAGAIN/EINTR.
+    public func receive(maxCount: Int = 65_536) throws -> Datagram? {
+        var sender = sockaddr_storage()
+        var senderLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var received = 0
+        let bytes = try [UInt8](unsafeUninitializedCapacity: maxCount) { buffer, initialized in
+            received = withUnsafeMutablePointer(to: &sender) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(descriptor, buffer.baseAddress, maxCount, 0, $0, &senderLength)
+                }
+            }
+            if received < 0 {
+                initialized = 0
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+                throw LibeventError.lastError("recvfrom")
+            }
+            initialized = received
+        }
+        guard received >= 0 else { return nil }
+        let address = withUnsafePointer(to: &sender) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
+        }
+        guard let address else { throw LibeventError("recvfrom", code: EAFNOSUPPORT) }
+        return Datagram(bytes: bytes, sender: address)
+    }
+
+    /// Sends `bytes` as one datagram to `address`; returns false when the send would block.
+    /// - Throws: `LibeventError` for errors other than EAGAIN/EINTR.
+    @discardableResult
+    public func send(_ bytes: [UInt8], to address: SocketAddress) throws -> Bool {
+        let sent = bytes.withUnsafeBytes { payload in
+            address.withSockaddr { sendto(descriptor, payload.baseAddress, payload.count, 0, $0, $1) }
+        }
+        if sent < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return false }
+            throw LibeventError.lastError("sendto \(address)")
+        }
+        return true
+    }
+
+    /// Sends the UTF-8 bytes of `text` as one datagram to `address`.
+    @discardableResult
+    public func send(_ text: String, to address: SocketAddress) throws -> Bool {
+        try send(Array(text.utf8), to: address)
+    }
+
+    /// Closes the descriptor; later calls do nothing.
+    public func close() {
+        guard descriptor >= 0 else { return }
+        SocketCalls.closeDescriptor(descriptor)
+        descriptor = -1
+    }
+}

@@ -1,0 +1,125 @@
+import Glibc
+import Libevent
+import Testing
+
+@Suite struct BufferTests {
+    @Test func appendsBytesAndStringsAndCounts() {
+        let buffer = Buffer()
+        #expect(buffer.isEmpty)
+        buffer.append([1, 2, 3])
+        buffer.append("héllo")
+        #expect(buffer.count == 3 + 6)
+        #expect(buffer.copyOut(upTo: 100) == [1, 2, 3] + Array("héllo".utf8))
+        #expect(buffer.count == 9, "copyOut leaves the bytes")
+    }
+
+    @Test func removeFirstAndDrainTakeFromTheFront() {
+        let buffer = Buffer()
+        buffer.append(Array(0..<10))
+        #expect(buffer.removeFirst(upTo: 3) == [0, 1, 2])
+        buffer.drain(2)
+        #expect(buffer.removeFirst(upTo: 100) == [5, 6, 7, 8, 9])
+        #expect(buffer.isEmpty)
+    }
+
+    @Test func movesBuffersWithoutCopying() {
+        let source = Buffer()
+        let destination = Buffer()
+        destination.append("a")
+        source.append("bcdef")
+        #expect(destination.move(upTo: 2, from: source) == 2)
+        destination.moveAll(from: source)
+        #expect(source.isEmpty)
+        #expect(destination.removeFirst(upTo: 100) == Array("abcdef".utf8))
+    }
+
+    @Test func searchesAcrossChunks() {
+        let buffer = Buffer()
+        buffer.append("GET / HTTP/1.1\r\nHost: x\r")
+        buffer.append("\n\r\nbody")
+        #expect(buffer.firstIndex(of: Array("\r\n\r\n".utf8)) == 23)
+        #expect(buffer.firstIndex(of: Array("\r\n".utf8), from: 15) == 23)
+        #expect(buffer.firstIndex(of: Array("missing".utf8)) == nil)
+        #expect(buffer.firstIndex(of: [], from: 0) == nil)
+    }
+
+    @Test func readsLinesWithEitherEnding() {
+        let buffer = Buffer()
+        buffer.append("first\r\nsecond\nthird")
+        #expect(buffer.readLine() == "first")
+        #expect(buffer.readLine() == "second")
+        #expect(buffer.readLine() == nil, "no complete line yet")
+        buffer.append("\r\n")
+        #expect(buffer.readLine(ending: .crlf) == "third")
+        buffer.append("a\nb\r\n")
+        #expect(buffer.readLine(ending: .crlf) == "a\nb")
+        buffer.append("x\n")
+        #expect(buffer.readLine(ending: .lf) == "x")
+    }
+
+    @Test func makesTheHeadContiguous() {
+        let buffer = Buffer()
+        for byte in UInt8(0)..<50 { buffer.append([byte]) }
+        let head = buffer.withContiguousBytes(first: 40) { Array($0) }
+        #expect(head == Array(0..<40))
+        #expect(buffer.withContiguousBytes(first: 51) { _ in true } == nil)
+        #expect(buffer.count == 50)
+    }
+
+    @Test func peeksChunksWithoutCopying() {
+        let buffer = Buffer()
+        buffer.append(Array(repeating: 1, count: 3000))
+        let other = Buffer()
+        other.append(Array(repeating: 2, count: 3000))
+        buffer.moveAll(from: other)   // keeps two chunks
+        var seen: [UInt8] = []
+        var chunks = 0
+        buffer.peek(upTo: 4000) { chunk in
+            chunks += 1
+            seen += chunk
+            return true
+        }
+        #expect(seen.count == 4000 && chunks >= 2)
+        #expect(seen == Array(repeating: 1, count: 3000) + Array(repeating: 2, count: 1000))
+        #expect(buffer.count == 6000)
+    }
+
+    @Test func readsFromAndWritesToDescriptors() throws {
+        let (left, right) = try socketPair()
+        defer { close(left); close(right) }
+        let payload = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let outgoing = Buffer()
+        outgoing.append(payload)
+        let incoming = Buffer()
+        while incoming.count < payload.count {
+            if !outgoing.isEmpty { _ = try outgoing.write(to: left) }
+            _ = try incoming.read(from: right)
+        }
+        #expect(incoming.removeFirst(upTo: payload.count) == payload)
+        #expect(try incoming.read(from: right) == nil, "would block")
+        close(left)
+        #expect(try incoming.read(from: right) == 0, "end of stream")
+    }
+
+    @Test func sendsAFileRangeToASocket() throws {
+        var template = Array("/tmp/libevent-buffer-XXXXXX".utf8CString)
+        let file = mkstemp(&template)
+        #expect(file >= 0)
+        unlink(template)
+        let contents = Array("0123456789abcdefghij".utf8)
+        writeAll(file, contents)
+        let (left, right) = try socketPair()
+        defer { close(left); close(right) }
+        let buffer = Buffer()
+        buffer.append("head:")
+        try buffer.appendFile(descriptor: file, offset: 5, length: 10)
+        buffer.append(":tail")
+        #expect(buffer.count == 20)
+        while !buffer.isEmpty { _ = try buffer.write(to: left) }
+        #expect(readAvailable(right) == Array("head:56789abcde:tail".utf8))
+    }
+
+    @Test func refusesAFileItCannotQueue() {
+        #expect(throws: LibeventError.self) { try Buffer().appendFile(descriptor: -1, length: 10) }
+    }
+}

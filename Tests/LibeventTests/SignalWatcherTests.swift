@@ -1,0 +1,37 @@
+import Glibc
+import Libevent
+import Testing
+
+/// libevent lets one event base at a time watch signals, so these tests run one after another.
+@Suite(.serialized) struct SignalWatcherTests {
+    @Test func raisedSignalRunsTheHandlerFromTheLoop() throws {
+        let base = try EventBase()
+        var received: [Int32] = []
+        _ = try SignalWatcher(base: base, signal: SIGUSR1) { watcher, signal in
+            received.append(signal)
+            watcher.close()
+        }
+        withSignalUnblocked(SIGUSR1) { _ = raise(SIGUSR1) }
+        try runBounded(base) { !received.isEmpty }
+        #expect(received == [SIGUSR1])
+    }
+
+    @Test func stoppedWatcherIsFreedAfterClose() throws {
+        let base = try EventBase()
+        weak var weakWatcher: SignalWatcher?
+        var count = 0
+        do {
+            let watcher = try SignalWatcher(base: base, signal: SIGUSR2) { watcher, _ in
+                count += 1
+                if count == 2 { watcher.close() }
+            }
+            weakWatcher = watcher
+        }
+        withSignalUnblocked(SIGUSR2) { _ = raise(SIGUSR2) }
+        try runBounded(base) { count == 1 }
+        withSignalUnblocked(SIGUSR2) { _ = raise(SIGUSR2) }
+        try runBounded(base) { weakWatcher == nil }
+        #expect(count == 2)
+        #expect(weakWatcher == nil)
+    }
+}

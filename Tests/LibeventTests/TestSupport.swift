@@ -1,0 +1,119 @@
+import Glibc
+import Libevent
+import Testing
+
+/// Every test's loop stops by itself after this long, whatever happens.
+let loopDeadline: Duration = .seconds(10)
+
+/// Runs `base` until `done()` holds (checked every millisecond) or a callback calls `stop()`, but
+/// never longer than `loopDeadline`: past it the test records an issue and the loop stops.
+func runBounded(_ base: EventBase, until done: @escaping () -> Bool = { false }) throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + loopDeadline
+    let poll = EventTimer(base: base) { _ in
+        if done() {
+            base.stop()
+        } else if clock.now > deadline {
+            Issue.record("event loop hit the \(loopDeadline) test deadline")
+            base.stop()
+        }
+    }
+    poll.schedule(every: .milliseconds(1))
+    defer { poll.close() }
+    try base.run()
+}
+
+/// Lets `signal` be delivered to the calling thread while `body` runs (Swift Testing's worker
+/// threads block signals, and `raise` delivers to the calling thread).
+func withSignalUnblocked<R>(_ signal: Int32, _ body: () throws -> R) rethrows -> R {
+    var set = sigset_t()
+    var previous = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, signal)
+    pthread_sigmask(SIG_UNBLOCK, &set, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    return try body()
+}
+
+/// A connected pair of non-blocking UNIX stream sockets.
+func socketPair() throws -> (Int32, Int32) {
+    var descriptors: [Int32] = [-1, -1]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &descriptors) == 0 else {
+        throw LibeventError.lastError("socketpair")
+    }
+    return (descriptors[0], descriptors[1])
+}
+
+/// A non-blocking pipe: (read end, write end).
+func makePipe() throws -> (Int32, Int32) {
+    var descriptors: [Int32] = [-1, -1]
+    guard pipe(&descriptors) == 0 else { throw LibeventError.lastError("pipe") }
+    for descriptor in descriptors { _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK) }
+    return (descriptors[0], descriptors[1])
+}
+
+/// Writes all of `bytes` to a blocking-or-not descriptor, retrying on EAGAIN (test-side helper).
+func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        if written > 0 { offset += written } else if errno != EAGAIN { return } else { usleep(1000) }
+    }
+}
+
+/// Reads what is available now from a non-blocking descriptor.
+func readAvailable(_ descriptor: Int32, max: Int = 65_536) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: max) { buffer, count in
+        count = Swift.max(0, read(descriptor, buffer.baseAddress, max))
+    }
+}
+
+/// A blocking TCP client connected to `address`, with 5 s send/receive timeouts (test-side helper).
+func blockingClient(to address: SocketAddress) throws -> Int32 {
+    let family = address.family == .ipv4 ? AF_INET : AF_INET6
+    let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw LibeventError.lastError("socket") }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var storage = sockaddr_storage()
+    var length = socklen_t(0)
+    if address.family == .ipv4 {
+        var v4 = sockaddr_in()
+        v4.sin_family = sa_family_t(AF_INET)
+        v4.sin_port = address.port.bigEndian
+        inet_pton(AF_INET, address.host, &v4.sin_addr)
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v4, as: sockaddr_in.self) }
+        length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    } else {
+        var v6 = sockaddr_in6()
+        v6.sin6_family = sa_family_t(AF_INET6)
+        v6.sin6_port = address.port.bigEndian
+        inet_pton(AF_INET6, address.host, &v6.sin6_addr)
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v6, as: sockaddr_in6.self) }
+        length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+    }
+    let result = withUnsafePointer(to: &storage) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, length) }
+    }
+    guard result == 0 else {
+        close(descriptor)
+        throw LibeventError.lastError("connect")
+    }
+    return descriptor
+}
+
+/// Whether this machine has an IPv6 loopback address.
+let hasIPv6Loopback: Bool = {
+    let descriptor = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var address = sockaddr_in6()
+    address.sin6_family = sa_family_t(AF_INET6)
+    inet_pton(AF_INET6, "::1", &address.sin6_addr)
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0
+        }
+    }
+}()
