@@ -24,7 +24,13 @@ let package = Package(
         ),
         .testTarget(
             name: "LibeventTests",
+            dependencies: ["Libevent", "libevent-emfile-probe"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "libevent-emfile-probe",
             dependencies: ["Libevent"],
+            path: "Tests/EMFILEProbe",
             swiftSettings: strict
         ),
     ],

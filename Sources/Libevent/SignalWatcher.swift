@@ -11,6 +11,10 @@ import Darwin
 /// watcher starts watching when created and keeps itself alive until `stop()` or `close()`; a
 /// watching signal watcher keeps `run()` from returning `.noMoreEvents`, so servers close it when
 /// they shut down. Only one event base per process should watch a given signal.
+///
+/// Starting to watch also unblocks the signal on the calling thread: a process started with the
+/// signal blocked (an inherited signal mask, common under test runners and some supervisors) would
+/// otherwise never see it arrive.
 public final class SignalWatcher {
     /// Runs from the loop with the watcher and the signal number.
     public typealias Handler = (SignalWatcher, Int32) -> Void
@@ -57,6 +61,10 @@ public final class SignalWatcher {
         base.confinement.check()
         guard handler != nil else { return }
         guard event_add(event, nil) == 0 else { throw LibeventError.lastError("event_add") }
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, signalNumber)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         keepAlive.hold(self)
     }
 

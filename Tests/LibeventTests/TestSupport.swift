@@ -23,18 +23,6 @@ func runBounded(_ base: EventBase, until done: @escaping () -> Bool = { false })
     try base.run()
 }
 
-/// Lets `signal` be delivered to the calling thread while `body` runs (Swift Testing's worker
-/// threads block signals, and `raise` delivers to the calling thread).
-func withSignalUnblocked<R>(_ signal: Int32, _ body: () throws -> R) rethrows -> R {
-    var set = sigset_t()
-    var previous = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, signal)
-    pthread_sigmask(SIG_UNBLOCK, &set, &previous)
-    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-    return try body()
-}
-
 /// A connected pair of non-blocking UNIX stream sockets.
 func socketPair() throws -> (Int32, Int32) {
     var descriptors: [Int32] = [-1, -1]

@@ -1,0 +1,156 @@
+import Glibc
+import Libevent
+import Testing
+
+@Suite struct BufferedSocketTests {
+    /// An echo server on `base` whose sockets echo and close on end of stream; returns its address.
+    private func startEcho(on base: EventBase, outputLimit: Int? = nil) throws -> SocketAddress {
+        let listener = try Listener(base: base, address: SocketAddress(parsing: "127.0.0.1:0")) { listener, descriptor, _ in
+            guard let socket = try? BufferedSocket(base: base, descriptor: descriptor) else { return }
+            socket.outputLimit = outputLimit
+            socket.onRead = { $0.output.moveAll(from: $0.input) }
+            socket.onEvent = { socket, _ in socket.closeAfterFlushing() }
+            socket.enable(.read)
+        }
+        return listener.localAddress
+    }
+
+    @Test func roundTripsThroughAnEchoServerWithReadWatermarks() throws {
+        let base = try EventBase()
+        let address = try startEcho(on: base)
+        let client = try BufferedSocket(base: base)
+        var events: [BufferedSocket.Event] = []
+        var readCalls: [Int] = []
+        var echoed: [UInt8] = []
+        let message = (0..<10_000).map { UInt8(truncatingIfNeeded: $0) }
+        client.onEvent = { socket, event in
+            events.append(event)
+            if event == .connected { socket.output.append(message) }
+        }
+        client.setReadWatermarks(low: 1000)
+        client.onRead = { socket in
+            readCalls.append(socket.input.count)
+            echoed += socket.input.removeFirst(upTo: .max)
+            if echoed.count == message.count { socket.close() }
+        }
+        client.enable(.read)
+        try client.connect(to: address)
+        try runBounded(base) { !client.isOpen }
+        #expect(events == [.connected])
+        #expect(echoed == message)
+        #expect(readCalls.dropLast().allSatisfy { $0 >= 1000 }, "onRead waits for the low watermark: \(readCalls)")
+    }
+
+    @Test func readTimeoutIsReported() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var events: [BufferedSocket.Event] = []
+        socket.onEvent = { socket, event in
+            events.append(event)
+            socket.close()
+        }
+        socket.setTimeouts(read: .milliseconds(30), write: nil)
+        socket.enable(.read)
+        try runBounded(base) { !socket.isOpen }
+        #expect(events == [.readTimeout])
+    }
+
+    @Test func endOfStreamAndRefusedConnectionsAreEvents() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var events: [BufferedSocket.Event] = []
+        socket.onEvent = { socket, event in events.append(event); socket.close() }
+        socket.enable(.read)
+        close(theirs)
+
+        // A port that was just free: nothing listens there.
+        let probe = try Listener(base: base, address: SocketAddress(parsing: "127.0.0.1:0")) { _, _, _ in }
+        let refusedAddress = probe.localAddress
+        probe.close()
+        let client = try BufferedSocket(base: base)
+        client.onEvent = { socket, event in events.append(event); socket.close() }
+        try client.connect(to: refusedAddress)
+        try runBounded(base) { events.count == 2 }
+        #expect(events.contains(.endOfStream))
+        #expect(events.contains(.failed(LibeventError("connect", code: ECONNREFUSED))))
+    }
+
+    @Test func outputLimitStopsReadingFromAPeerThatDoesNotRead() throws {
+        let base = try EventBase()
+        let limit = 64 * 1024
+        var serverSocket: BufferedSocket?
+        var maxOutput = 0
+        let listener = try Listener(base: base, address: SocketAddress(parsing: "127.0.0.1:0")) { _, descriptor, _ in
+            let socket = try! BufferedSocket(base: base, descriptor: descriptor)
+            socket.outputLimit = limit
+            socket.onRead = { socket in
+                socket.output.moveAll(from: socket.input)
+                maxOutput = max(maxOutput, socket.output.count)
+            }
+            socket.enable(.read)
+            serverSocket = socket
+        }
+        // The client writes 32 MiB and never reads.
+        let client = try blockingClient(to: listener.localAddress)
+        defer { close(client) }
+        _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+        let chunk = [UInt8](repeating: 7, count: 64 * 1024)
+        var sent = 0
+        let writer = try DescriptorWatcher(base: base, descriptor: client, events: .write) { watcher, _ in
+            let written = chunk.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            if written > 0 { sent += written }
+            if sent >= 32 << 20 { watcher.close() }
+        }
+        let settle = EventTimer(base: base) { _ in base.stop() }
+        settle.schedule(after: .milliseconds(700))
+        try runBounded(base)
+        writer.close()
+        listener.close()
+        serverSocket?.close()
+        #expect(sent < 32 << 20, "the server stopped reading, so the client's writes blocked")
+        #expect(maxOutput < limit + 512 * 1024, "output stayed near the limit: \(maxOutput)")
+    }
+
+    @Test func closedSocketIsFreedAndClosingInsideItsCallbackIsSafe() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        weak var weakSocket: BufferedSocket?
+        do {
+            let socket = try BufferedSocket(base: base, descriptor: mine)
+            socket.onRead = { socket in
+                socket.close()
+                socket.close()   // twice is fine
+            }
+            socket.enable(.read)
+            weakSocket = socket
+        }
+        #expect(weakSocket != nil, "an open socket keeps itself alive")
+        writeAll(theirs, [1, 2, 3])
+        try runBounded(base) { weakSocket == nil }
+        #expect(weakSocket == nil)
+        #expect(readAvailable(theirs).isEmpty, "the peer sees the socket closed")
+    }
+
+    @Test func closeAfterFlushingSendsEverythingFirst() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        let payload = [UInt8](repeating: 9, count: 3 << 20)
+        socket.output.append(payload)
+        socket.closeAfterFlushing()
+        var received: [UInt8] = []
+        var ended = false
+        let reader = try DescriptorWatcher(base: base, descriptor: theirs, events: .read) { watcher, _ in
+            let bytes = readAvailable(theirs)
+            if bytes.isEmpty { ended = true; watcher.close() } else { received += bytes }
+        }
+        try runBounded(base) { ended }
+        reader.close()
+        #expect(received.count == payload.count)
+    }
+}
