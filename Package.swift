@@ -28,6 +28,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "echo-server",
+            dependencies: ["Libevent"],
+            path: "Examples/echo-server",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "libevent-emfile-probe",
             dependencies: ["Libevent"],
             path: "Tests/EMFILEProbe",

@@ -50,7 +50,9 @@ public final class BufferedSocket {
     /// Runs from the loop after bytes were appended to `input`.
     public var onRead: ((BufferedSocket) -> Void)?
     /// Runs from the loop when the output has drained to its low-water mark (0: fully written).
-    public var onWrite: ((BufferedSocket) -> Void)?
+    public var onWrite: ((BufferedSocket) -> Void)? {
+        didSet { installCallbacks() }
+    }
     /// Runs from the loop when the connection connects, ends, times out or fails.
     public var onEvent: ((BufferedSocket, Event) -> Void)?
 
@@ -95,8 +97,7 @@ public final class BufferedSocket {
         self.bufferevent = bufferevent
         self.input = Buffer(borrowing: bufferevent_get_input(bufferevent))
         self.output = Buffer(borrowing: bufferevent_get_output(bufferevent))
-        bufferevent_setcb(bufferevent, bufferedSocketReadCallback, bufferedSocketWriteCallback,
-                          bufferedSocketEventCallback, Unmanaged.passUnretained(self).toOpaque())
+        installCallbacks()
         keepAlive.hold(self)
     }
 
@@ -185,9 +186,19 @@ public final class BufferedSocket {
         guard let bufferevent else { return }
         guard !output.isEmpty else { return close() }
         closesWhenFlushed = true
+        installCallbacks()
         bufferevent_disable(bufferevent, Int16(EV_READ))
         bufferevent_setwatermark(bufferevent, Int16(EV_WRITE), 0, 0)
         bufferevent_enable(bufferevent, Int16(EV_WRITE))
+    }
+
+    /// Registers the C callbacks; the write callback only while something needs it, so a plain
+    /// echo does not pay a call per drained write.
+    private func installCallbacks() {
+        guard let bufferevent else { return }
+        let needsWrite = onWrite != nil || readingPausedForOutput || closesWhenFlushed
+        bufferevent_setcb(bufferevent, bufferedSocketReadCallback, needsWrite ? bufferedSocketWriteCallback : nil,
+                          bufferedSocketEventCallback, Unmanaged.passUnretained(self).toOpaque())
     }
 
     private func checkedBufferevent() -> OpaquePointer {
@@ -200,6 +211,7 @@ public final class BufferedSocket {
         onRead?(self)
         guard let bufferevent, let outputLimit, !readingPausedForOutput, output.count > outputLimit else { return }
         readingPausedForOutput = true
+        installCallbacks()
         bufferevent_disable(bufferevent, Int16(EV_READ))
         bufferevent_setwatermark(bufferevent, Int16(EV_WRITE), outputLimit / 2, 0)
     }
@@ -207,6 +219,7 @@ public final class BufferedSocket {
     fileprivate func writeDrained() {
         if readingPausedForOutput, let bufferevent {
             readingPausedForOutput = false
+            installCallbacks()
             bufferevent_setwatermark(bufferevent, Int16(EV_WRITE), 0, 0)
             bufferevent_enable(bufferevent, Int16(EV_READ))
         }

@@ -1,0 +1,159 @@
+/* Echo load generator: N connections, S-byte messages, W messages in flight per connection, for T
+ * seconds. Verifies every echoed byte against the byte stream it sent, and reports messages/s and the
+ * p50/p99 round trip. Exits 1 on any wrong byte, lost connection or connect failure.
+ *
+ * usage: loadgen HOST PORT CONNECTIONS SIZE INFLIGHT SECONDS
+ * output (one line): msgs/s=... p50_us=... p99_us=... bytes=... errors=0
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct conn {
+    int fd;
+    uint64_t sent;      /* bytes written so far */
+    uint64_t received;  /* bytes read and verified so far */
+    uint64_t *send_ns;  /* ring of W send times, indexed by message number % W */
+    int want_write;
+};
+
+static int size, inflight;
+static uint64_t *samples;
+static size_t sample_count, sample_cap;
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static inline unsigned char stream_byte(int index, uint64_t offset) {
+    return (unsigned char)((offset * 131u + (uint64_t)index * 7u + (offset >> 8)) & 0xff);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void die(const char *what) {
+    fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+/* Writes whole messages while fewer than W are in flight. */
+static void pump(struct conn *c, int index, int epfd) {
+    static unsigned char out[1 << 20];
+    for (;;) {
+        uint64_t in_flight = (c->sent + size - 1) / size - c->received / size;
+        uint64_t partial = c->sent % size;
+        if (partial == 0 && in_flight >= (uint64_t)inflight) break;
+        size_t len = partial ? (size_t)(size - partial) : (size_t)size;
+        if (partial == 0) c->send_ns[(c->sent / size) % inflight] = now_ns();
+        for (size_t i = 0; i < len; i++) out[i] = stream_byte(index, c->sent + i);
+        ssize_t n = write(c->fd, out, len);
+        if (n < 0) {
+            if (errno == EAGAIN) break;
+            die("write");
+        }
+        c->sent += (uint64_t)n;
+        if ((size_t)n < len) break;
+    }
+    int want = (c->sent % size) != 0;
+    if (want != c->want_write) {
+        struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u32 = (uint32_t)index};
+        epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+        c->want_write = want;
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 7) {
+        fprintf(stderr, "usage: loadgen HOST PORT CONNECTIONS SIZE INFLIGHT SECONDS\n");
+        return 2;
+    }
+    const char *host = argv[1];
+    int port = atoi(argv[2]), n = atoi(argv[3]);
+    size = atoi(argv[4]);
+    inflight = atoi(argv[5]);
+    double seconds = atof(argv[6]);
+    if (port <= 0 || n <= 0 || size <= 0 || size > (1 << 20) || inflight <= 0 || seconds <= 0) {
+        fprintf(stderr, "loadgen: bad arguments\n");
+        return 2;
+    }
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        fprintf(stderr, "loadgen: bad host %s\n", host);
+        return 2;
+    }
+    int epfd = epoll_create1(0);
+    struct conn *conns = calloc((size_t)n, sizeof *conns);
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) die("socket");
+        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect");
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+        conns[i].fd = fd;
+        conns[i].send_ns = calloc((size_t)inflight, sizeof(uint64_t));
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    }
+    sample_cap = 1 << 20;
+    samples = malloc(sample_cap * sizeof *samples);
+    for (int i = 0; i < n; i++) pump(&conns[i], i, epfd);
+
+    static unsigned char in[1 << 20];
+    struct epoll_event events[512];
+    uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9), messages = 0, bytes = 0;
+    long errors = 0;
+    while (now_ns() < deadline) {
+        int ready = epoll_wait(epfd, events, 512, 100);
+        for (int e = 0; e < ready; e++) {
+            int i = (int)events[e].data.u32;
+            struct conn *c = &conns[i];
+            if (events[e].events & EPOLLIN) {
+                for (;;) {
+                    ssize_t got = read(c->fd, in, sizeof in);
+                    if (got == 0) { fprintf(stderr, "loadgen: connection %d closed by server\n", i); return 1; }
+                    if (got < 0) {
+                        if (errno == EAGAIN) break;
+                        die("read");
+                    }
+                    uint64_t now = now_ns();
+                    for (ssize_t k = 0; k < got; k++) {
+                        if (in[k] != stream_byte(i, c->received + (uint64_t)k)) errors++;
+                    }
+                    uint64_t before = c->received / size;
+                    c->received += (uint64_t)got;
+                    bytes += (uint64_t)got;
+                    for (uint64_t m = before; m < c->received / size; m++) {
+                        if (sample_count < sample_cap) samples[sample_count++] = now - c->send_ns[m % inflight];
+                        messages++;
+                    }
+                }
+                if (errors) { fprintf(stderr, "loadgen: %ld wrong bytes\n", errors); return 1; }
+            }
+            pump(c, i, epfd);
+        }
+    }
+    double elapsed = (double)(now_ns() - start) / 1e9;
+    qsort(samples, sample_count, sizeof *samples, cmp_u64);
+    uint64_t p50 = sample_count ? samples[sample_count / 2] : 0;
+    uint64_t p99 = sample_count ? samples[(sample_count * 99) / 100] : 0;
+    printf("msgs/s=%.0f p50_us=%.1f p99_us=%.1f bytes=%llu errors=%ld\n", (double)messages / elapsed,
+           (double)p50 / 1e3, (double)p99 / 1e3, (unsigned long long)bytes, errors);
+    return messages > 0 ? 0 : 1;
+}
