@@ -48,6 +48,17 @@ public final class EventTimer {
         arm(interval, repeating: true)
     }
 
+    /// Runs the handler from the loop as soon as the callbacks already running are done, as if the
+    /// timer had expired now; never from inside this call. Replaces a pending one-shot schedule.
+    /// Does nothing after `close()`.
+    public func activate() {
+        base.confinement.check()
+        guard handler != nil else { return }
+        if !isRepeating { event_del(event) }
+        event_active(event, EV_TIMEOUT, 0)
+        keepAlive.hold(self)
+    }
+
     /// Disarms the timer; it can be scheduled again.
     public func cancel() {
         base.confinement.check()

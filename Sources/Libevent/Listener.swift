@@ -28,6 +28,10 @@ public final class Listener {
     private var listener: OpaquePointer?
     private var onAccept: AcceptHandler?
     private var isPausedByUser = false
+    private var heldConnections: [(descriptor: Int32, peer: SocketAddress)] = []
+    private lazy var heldConnectionsDelivery = EventTimer(base: base) { [unowned self] _ in
+        self.deliverHeldConnections()
+    }
     private var keepAlive = SelfRetain<Listener>()
     private lazy var retryTimer = EventTimer(base: base) { [unowned self] _ in
         if !self.isPausedByUser, let listener = self.listener { evconnlistener_enable(listener) }
@@ -74,17 +78,19 @@ public final class Listener {
         return evconnlistener_get_fd(listener)
     }
 
-    /// Stops accepting; new connections wait in the kernel's backlog.
+    /// Stops accepting; new connections wait in the kernel's backlog. Connections that libevent had
+    /// already accepted in the same batch are held (not delivered) until `resume()`.
     public func pause() {
         base.confinement.check()
         isPausedByUser = true
         if let listener { evconnlistener_disable(listener) }
     }
 
-    /// Accepts again after `pause()`.
+    /// Accepts again after `pause()`; connections held meanwhile are delivered first, from the loop.
     public func resume() {
         base.confinement.check()
         isPausedByUser = false
+        if !heldConnections.isEmpty { heldConnectionsDelivery.activate() }
         if let listener, !retryTimer.isScheduled { evconnlistener_enable(listener) }
     }
 
@@ -95,6 +101,9 @@ public final class Listener {
         evconnlistener_free(listener)
         self.listener = nil
         retryTimer.close()
+        heldConnectionsDelivery.close()
+        heldConnections.forEach { SocketCalls.closeDescriptor($0.descriptor) }
+        heldConnections.removeAll()
         onAccept = nil
         onAcceptError = nil
         keepAlive.release()
@@ -103,7 +112,16 @@ public final class Listener {
     fileprivate func accepted(_ descriptor: Int32, _ peer: UnsafeMutablePointer<sockaddr>?) {
         guard let onAccept else { return SocketCalls.closeDescriptor(descriptor) }
         let address = peer.flatMap { SocketAddress($0) } ?? localAddress
+        // libevent 2.1 keeps accepting the rest of a batch after the handler paused the listener.
+        guard !isPausedByUser else { return heldConnections.append((descriptor, address)) }
         onAccept(self, descriptor, address)
+    }
+
+    private func deliverHeldConnections() {
+        while !isPausedByUser, !heldConnections.isEmpty, let onAccept {
+            let (descriptor, peer) = heldConnections.removeFirst()
+            onAccept(self, descriptor, peer)
+        }
     }
 
     fileprivate func acceptFailed(errorCode: Int32) {

@@ -54,6 +54,17 @@ import Testing
         #expect(ticks == 6)
     }
 
+    @Test func activatedTimerFiresFromTheLoopNotInsideTheCall() throws {
+        let base = try EventBase()
+        var fired = 0
+        let timer = EventTimer(base: base) { _ in fired += 1 }
+        timer.schedule(after: .seconds(60))
+        timer.activate()
+        #expect(fired == 0)
+        #expect(try base.run() == .noMoreEvents, "activation replaced the 60 s schedule")
+        #expect(fired == 1)
+    }
+
     @Test func closedTimerIsFreedAndIgnoresScheduling() throws {
         let base = try EventBase()
         weak var weakTimer: EventTimer?

@@ -68,6 +68,28 @@ import Testing
         listener.close()
     }
 
+    @Test func pausingInsideTheHandlerHoldsTheRestOfTheBatch() throws {
+        let base = try EventBase()
+        var accepted = 0
+        let listener = try Listener(base: base, address: SocketAddress(parsing: "127.0.0.1:0")) { listener, descriptor, _ in
+            accepted += 1
+            close(descriptor)
+            listener.pause()
+        }
+        let clients = try (0..<3).map { _ in try blockingClient(to: listener.localAddress) }
+        defer { clients.forEach { close($0) } }
+        let settle = EventTimer(base: base) { _ in base.stop() }
+        settle.schedule(after: .milliseconds(100))
+        try runBounded(base)
+        #expect(accepted == 1, "a paused listener delivers nothing more")
+        listener.resume()
+        #expect(accepted == 1, "held connections arrive from the loop, not inside resume()")
+        try runBounded(base) { accepted == 2 }
+        listener.resume()
+        try runBounded(base) { accepted == 3 }
+        listener.close()
+    }
+
     @Test func closedListenerIsFreed() throws {
         let base = try EventBase()
         weak var weakListener: Listener?
