@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Libevent", targets: ["Libevent"]),
+        .library(name: "CompletionPort", targets: ["CompletionPort"]),
     ],
     targets: [
         .systemLibrary(
@@ -22,9 +23,25 @@ let package = Package(
             dependencies: ["CLibevent"],
             swiftSettings: strict
         ),
+        .target(
+            name: "CompletionPort",
+            dependencies: ["Libevent"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Libevent"],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CompletionPortTests",
+            dependencies: ["CompletionPort", "Libevent", "TestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "LibeventTests",
-            dependencies: ["Libevent", "libevent-emfile-probe"],
+            dependencies: ["Libevent", "TestSupport", "libevent-emfile-probe"],
             swiftSettings: strict
         ),
         .executableTarget(

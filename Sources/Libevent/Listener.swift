@@ -26,7 +26,9 @@ public final class Listener {
 
     let base: EventBase
     private var listener: OpaquePointer?
-    private var onAccept: AcceptHandler?
+    /// Runs from the loop for each accepted connection; replacing it applies to the next one.
+    /// Dropped by `close()`.
+    public var onAccept: AcceptHandler?
     private var isPausedByUser = false
     private var heldConnections: [(descriptor: Int32, peer: SocketAddress)] = []
     private lazy var heldConnectionsDelivery = EventTimer(base: base) { [unowned self] _ in

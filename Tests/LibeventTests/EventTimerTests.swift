@@ -1,4 +1,5 @@
 import Libevent
+import TestSupport
 import Testing
 
 @Suite struct EventTimerTests {

@@ -1,5 +1,6 @@
 import Glibc
 import Libevent
+import TestSupport
 import Testing
 
 /// A listener that runs out of descriptors keeps its connections, does not spin, and accepts again

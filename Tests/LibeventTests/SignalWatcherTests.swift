@@ -1,5 +1,6 @@
 import Glibc
 import Libevent
+import TestSupport
 import Testing
 
 /// libevent lets one event base at a time watch signals, so these tests run one after another.

@@ -1,5 +1,6 @@
 import Glibc
 import Libevent
+import TestSupport
 import Testing
 
 @Suite struct SocketAddressTests {

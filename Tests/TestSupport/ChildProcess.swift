@@ -3,13 +3,13 @@ import Libevent
 
 /// A program started by a test, with its standard output readable line by line. Killed (SIGKILL)
 /// when freed if still running.
-final class ChildProcess {
-    let process = Process()
+public final class ChildProcess {
+    public let process = Process()
     private let output = Pipe()
     private var pending = Data()
 
     /// Starts the executable `name` that SwiftPM built next to the test bundle.
-    init(builtProduct name: String, arguments: [String]) throws {
+    public init(builtProduct name: String, arguments: [String]) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent(name)
         process.executableURL = executable
@@ -23,7 +23,7 @@ final class ChildProcess {
     }
 
     /// The next line of standard output, or nil at end of output.
-    func readLine() -> String? {
+    public func readLine() -> String? {
         while true {
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
@@ -37,7 +37,7 @@ final class ChildProcess {
     }
 
     /// Reads the `listening on ADDRESS` line and returns the address.
-    func listeningAddress() throws -> SocketAddress {
+    public func listeningAddress() throws -> SocketAddress {
         guard let line = readLine(), line.hasPrefix("listening on ") else {
             throw LibeventError("child did not print its address", code: 0)
         }
@@ -46,7 +46,7 @@ final class ChildProcess {
 
     /// Sends `signal` and waits up to `grace` for the process to exit; returns its exit status, or
     /// nil when it had to be killed.
-    func terminate(with signal: Int32 = SIGTERM, grace: Duration = .seconds(10)) -> Int32? {
+    public func terminate(with signal: Int32 = SIGTERM, grace: Duration = .seconds(10)) -> Int32? {
         kill(process.processIdentifier, signal)
         let deadline = ContinuousClock.now + grace
         while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }

@@ -2,12 +2,14 @@ import Glibc
 import Libevent
 import Testing
 
+/// Helpers shared by the test targets: bounded loops, socket pairs, pipes and blocking clients.
+
 /// Every test's loop stops by itself after this long, whatever happens.
-let loopDeadline: Duration = .seconds(10)
+public let loopDeadline: Duration = .seconds(10)
 
 /// Runs `base` until `done()` holds (checked every millisecond) or a callback calls `stop()`, but
 /// never longer than `loopDeadline`: past it the test records an issue and the loop stops.
-func runBounded(_ base: EventBase, until done: @escaping () -> Bool = { false }) throws {
+public func runBounded(_ base: EventBase, until done: @escaping () -> Bool = { false }) throws {
     let clock = ContinuousClock()
     let deadline = clock.now + loopDeadline
     let poll = EventTimer(base: base) { _ in
@@ -24,7 +26,7 @@ func runBounded(_ base: EventBase, until done: @escaping () -> Bool = { false })
 }
 
 /// A connected pair of non-blocking UNIX stream sockets.
-func socketPair() throws -> (Int32, Int32) {
+public func socketPair() throws -> (Int32, Int32) {
     var descriptors: [Int32] = [-1, -1]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &descriptors) == 0 else {
         throw LibeventError.lastError("socketpair")
@@ -33,7 +35,7 @@ func socketPair() throws -> (Int32, Int32) {
 }
 
 /// A non-blocking pipe: (read end, write end).
-func makePipe() throws -> (Int32, Int32) {
+public func makePipe() throws -> (Int32, Int32) {
     var descriptors: [Int32] = [-1, -1]
     guard pipe(&descriptors) == 0 else { throw LibeventError.lastError("pipe") }
     for descriptor in descriptors { _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK) }
@@ -41,7 +43,7 @@ func makePipe() throws -> (Int32, Int32) {
 }
 
 /// Writes all of `bytes` to a blocking-or-not descriptor, retrying on EAGAIN (test-side helper).
-func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+public func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
     var offset = 0
     while offset < bytes.count {
         let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
@@ -50,14 +52,14 @@ func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
 }
 
 /// Reads what is available now from a non-blocking descriptor.
-func readAvailable(_ descriptor: Int32, max: Int = 65_536) -> [UInt8] {
+public func readAvailable(_ descriptor: Int32, max: Int = 65_536) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: max) { buffer, count in
         count = Swift.max(0, read(descriptor, buffer.baseAddress, max))
     }
 }
 
 /// A blocking TCP client connected to `address`, with 5 s send/receive timeouts (test-side helper).
-func blockingClient(to address: SocketAddress) throws -> Int32 {
+public func blockingClient(to address: SocketAddress) throws -> Int32 {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
     let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw LibeventError.lastError("socket") }
@@ -92,7 +94,7 @@ func blockingClient(to address: SocketAddress) throws -> Int32 {
 }
 
 /// Whether this machine has an IPv6 loopback address.
-let hasIPv6Loopback: Bool = {
+public let hasIPv6Loopback: Bool = {
     let descriptor = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { return false }
     defer { close(descriptor) }

@@ -1,0 +1,51 @@
+public import Libevent
+
+/// How an operation ended, as reported in its completion packet.
+public enum CompletionStatus: Equatable, Sendable {
+    /// The operation did all it was asked to.
+    case success
+    /// A read found the peer had closed its side: 0 bytes, like ReadFile returning 0.
+    case endOfStream
+    /// The operation was cancelled by `close()`, `reset(context:)` or closing the listener (CancelIo).
+    case cancelled
+    /// The operation failed; the error carries the system call and errno (ECONNRESET, EPIPE,
+    /// ETIMEDOUT for an idle timeout...).
+    case failed(LibeventError)
+}
+
+/// The kind of operation a packet completes.
+public enum CompletionOperation: Equatable, Sendable {
+    /// `Listener.accept(into:context:)` (AcceptEx).
+    case accept
+    /// `Connection.connect(to:context:)` (ConnectEx).
+    case connect
+    /// `Connection.read(into:maxCount:context:)` (WSARecv / ReadFile).
+    case read
+    /// `Connection.write(_:context:)` (WSASend / WriteFile).
+    case write
+    /// `Connection.transmitFile(...)` (TransmitFile).
+    case transmitFile
+    /// `Connection.reset(context:)` (DisconnectEx, TF_DISCONNECT | TF_REUSE_SOCKET).
+    case reset
+    /// A packet posted with `CompletionPort.post` (PostQueuedCompletionStatus).
+    case posted
+}
+
+extension CompletionPort {
+    /// A completion packet: what GetQueuedCompletionStatus returns.
+    public struct Packet {
+        /// The completion key of the connection, or of the listener for accepts, or the posted key.
+        public let key: Key
+        /// Which operation completed.
+        public let operation: CompletionOperation
+        /// Bytes read, written or transmitted (0 for accept, connect, reset and end of stream).
+        public let bytesTransferred: Int
+        /// How the operation ended.
+        public let status: CompletionStatus
+        /// The context passed when the operation was issued, unchanged (the OVERLAPPED).
+        public let context: Context
+        /// The connection the operation ran on (for accepts, the connection that was accepted
+        /// into); nil for posted packets.
+        public let connection: Connection?
+    }
+}

@@ -1,0 +1,119 @@
+public import Libevent
+
+/// An I/O completion port on an event base: operations are issued on connections and listeners
+/// associated with the port, and each one later produces a `Packet`, delivered from the loop.
+///
+/// `Key` is the completion key you associate with each connection or listener; `Context` is the
+/// per-operation value (the role of OVERLAPPED) you pass when issuing and get back in the packet.
+/// Several ports may share one event base.
+///
+/// Delivery is push or pull: set `onCompletion` and every packet is handed to it from the loop
+/// (what an IOCP worker does after GetQueuedCompletionStatus returns), or leave it nil and call
+/// `next(timeout:)` (GetQueuedCompletionStatus with a timeout). Packets are never delivered from
+/// inside the call that issued the operation. For one connection, reads complete in the order they
+/// were issued, and so do writes and file transmissions; a reset completes after the cancellations
+/// of everything pending before it.
+///
+/// Like everything on an event base, a port and its connections belong to the base's thread.
+public final class CompletionPort<Key, Context> {
+    /// The event base the port's operations run on.
+    public let base: EventBase
+
+    /// When set, every packet is delivered to it from the loop, in completion order (push mode).
+    /// When nil, packets wait in the port for `next(timeout:)` (pull mode).
+    public var onCompletion: ((Packet) -> Void)? {
+        didSet { if onCompletion != nil, !packets.isEmpty { scheduleDispatch() } }
+    }
+
+    private var packets = FIFO<Packet>()
+    private var connectionsToService: [Connection] = []
+    private var dispatchScheduled = false
+    private lazy var dispatcher = EventTimer(base: base) { [weak self] _ in self?.dispatch() }
+
+    /// A port on `base`.
+    public init(base: EventBase) {
+        self.base = base
+    }
+
+    deinit {
+        dispatcher.close()
+    }
+
+    /// The number of packets waiting to be delivered or pulled.
+    public var queuedPacketCount: Int { packets.count }
+
+    /// Queues a packet of your own (PostQueuedCompletionStatus), for example a shutdown request.
+    /// It is delivered from the loop, after the packets already queued.
+    public func post(key: Key, context: Context, bytesTransferred: Int = 0, status: CompletionStatus = .success) {
+        enqueue(Packet(key: key, operation: .posted, bytesTransferred: bytesTransferred, status: status,
+                       context: context, connection: nil))
+    }
+
+    /// A connection associated with this port under `key`, not yet connected: accept into it with a
+    /// `Listener`, or `connect(to:context:)` it (CreateIoCompletionPort on a new socket).
+    public func makeConnection(key: Key) -> Connection {
+        Connection(port: self, key: key)
+    }
+
+    /// A listening socket on `address` (port 0: any free port) associated with this port under
+    /// `key`. It accepts only while accepts are issued on it (AcceptEx).
+    /// - Throws: `LibeventError` naming the failing step (`bind 127.0.0.1:80`...).
+    public func listen(on address: SocketAddress, key: Key, backlog: Int32 = 511) throws -> Listener {
+        try Listener(port: self, key: key, address: address, backlog: backlog)
+    }
+
+    /// Waits for the next packet (GetQueuedCompletionStatus): returns one already queued, or runs the
+    /// loop until one is, or until `timeout` passes (nil: no limit). Returns nil on timeout, or when
+    /// the loop has nothing left that could ever complete. For ports without `onCompletion`.
+    public func next(timeout: Duration? = nil) throws -> Packet? {
+        precondition(onCompletion == nil, "next(timeout:) is for ports in pull mode (onCompletion == nil)")
+        if let packet = packets.pop() { return packet }
+        var timedOut = false
+        let deadline = timeout.map { timeout in
+            let timer = EventTimer(base: base) { _ in timedOut = true }
+            timer.schedule(after: timeout)
+            return timer
+        }
+        defer { deadline?.close() }
+        while packets.isEmpty, !timedOut {
+            if try base.runOnce() == .noMoreEvents { break }
+        }
+        return packets.pop()
+    }
+
+    // MARK: Internal plumbing for connections and listeners
+
+    /// Queues `packet` for delivery from the loop.
+    func enqueue(_ packet: Packet) {
+        packets.push(packet)
+        if onCompletion != nil { scheduleDispatch() }
+    }
+
+    /// Asks the loop to let `connection` complete operations whose results are already known (data
+    /// already buffered, end of stream already seen), so that none completes inside its issuing call.
+    func scheduleService(_ connection: Connection) {
+        connectionsToService.append(connection)
+        scheduleDispatch()
+    }
+
+    private func scheduleDispatch() {
+        guard !dispatchScheduled else { return }
+        dispatchScheduled = true
+        dispatcher.activate()
+    }
+
+    private func dispatch() {
+        dispatchScheduled = false
+        let toService = connectionsToService
+        connectionsToService.removeAll(keepingCapacity: true)
+        for connection in toService { connection.serviceCompletedOperations() }
+        // Deliver what is queued now; packets queued by the handlers wait for the next round, so a
+        // busy port cannot starve the sockets of the loop.
+        var budget = packets.count
+        while budget > 0, let onCompletion, let packet = packets.pop() {
+            onCompletion(packet)
+            budget -= 1
+        }
+        if onCompletion != nil, !packets.isEmpty { scheduleDispatch() }
+    }
+}

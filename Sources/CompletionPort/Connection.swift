@@ -1,0 +1,307 @@
+public import Libevent
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension CompletionPort {
+    /// A TCP connection associated with a completion port under a key: the accept socket of AcceptEx,
+    /// reusable after `reset(context:)` (TF_REUSE_SOCKET).
+    ///
+    /// Reads, writes and file transmissions may be issued back to back: reads complete in issue
+    /// order, and so do writes and transmissions. The connection reads from the socket only while a
+    /// read is pending, so a peer cannot make it buffer without bound.
+    public final class Connection {
+        /// The completion key the connection was associated with.
+        public let key: Key
+        /// The port its packets go to.
+        public let port: CompletionPort
+        /// The peer's address once accepted or connected; nil when idle.
+        public private(set) var peerAddress: SocketAddress?
+
+        private var socket: BufferedSocket?
+        private var pendingReads = FIFO<PendingRead>()
+        private var pendingWrites = FIFO<PendingWrite>()
+        private var pendingConnect: Context?
+        private var readFailure: CompletionStatus?
+        private var writeFailure: CompletionStatus?
+        private var sawEndOfStream = false
+        private var readTimeout: Duration?
+        private var writeTimeout: Duration?
+
+        private struct PendingRead {
+            let buffer: Buffer
+            let maxCount: Int
+            let context: Context
+        }
+
+        private struct PendingWrite {
+            let operation: CompletionOperation
+            let byteCount: Int
+            let disconnectAfterwards: Bool
+            let context: Context
+        }
+
+        init(port: CompletionPort, key: Key) {
+            self.port = port
+            self.key = key
+        }
+
+        deinit {
+            socket?.close()
+        }
+
+        /// Whether the connection has a socket (accepted or connecting/connected, not yet reset).
+        public var isConnected: Bool { socket != nil }
+
+        /// The socket's descriptor, or -1 when idle.
+        public var descriptor: Int32 { socket?.descriptor ?? -1 }
+
+        /// Sets how long a pending read may wait for data, and a pending write for the peer to take
+        /// bytes, before completing with `.failed` (errno ETIMEDOUT). Nil: no limit. Applies to this
+        /// and later sockets of the connection.
+        public func setTimeouts(read: Duration?, write: Duration?) {
+            readTimeout = read
+            writeTimeout = write
+            socket?.setTimeouts(read: read, write: write)
+        }
+
+        // MARK: Operations
+
+        /// Connects to `address` (ConnectEx); completes with `.connect` and `.success` or `.failed`.
+        public func connect(to address: SocketAddress, context: Context) {
+            precondition(socket == nil, "connect on a connection that is already connected; reset it first")
+            do {
+                let socket = try BufferedSocket(base: port.base)
+                attach(socket, peer: address)
+                pendingConnect = context
+                try socket.connect(to: address)
+            } catch let error as LibeventError {
+                pendingConnect = nil
+                detachSocket()
+                complete(.connect, 0, .failed(error), context)
+            } catch {
+                preconditionFailure("unexpected error \(error)")
+            }
+        }
+
+        /// Reads up to `maxCount` bytes into `buffer` (WSARecv): completes with the count once at
+        /// least one byte is there, with 0 and `.endOfStream` once the peer has closed, or with
+        /// `.failed` (including ETIMEDOUT after the read timeout).
+        public func read(into buffer: Buffer, maxCount: Int = 65_536, context: Context) {
+            precondition(maxCount > 0, "read maxCount must be positive")
+            pendingReads.push(PendingRead(buffer: buffer, maxCount: maxCount, context: context))
+            guard let socket, readFailure == nil, !sawEndOfStream, socket.input.isEmpty else {
+                return port.scheduleService(self)
+            }
+            socket.enable(.read)
+        }
+
+        /// Sends every byte of `buffer` (WSASend), moving them out of it without copying; completes
+        /// with the count once all have been handed to the kernel.
+        public func write(_ buffer: Buffer, context: Context) {
+            let count = buffer.count
+            queueWrite(.write, byteCount: count, disconnectAfterwards: false, context: context) {
+                $0.output.moveAll(from: buffer)
+            }
+        }
+
+        /// Sends a copy of `bytes` (WSASend).
+        public func write(_ bytes: [UInt8], context: Context) {
+            queueWrite(.write, byteCount: bytes.count, disconnectAfterwards: false, context: context) {
+                $0.output.append(bytes)
+            }
+        }
+
+        /// Sends the UTF-8 bytes of `text` (WSASend).
+        public func write(_ text: String, context: Context) {
+            queueWrite(.write, byteCount: text.utf8.count, disconnectAfterwards: false, context: context) {
+                $0.output.append(text)
+            }
+        }
+
+        /// Sends `head`, then `length` bytes of the open file `descriptor` from `offset` with
+        /// `sendfile` (never through user memory), then `tail` (TransmitFile). Completes with the
+        /// total count once everything has been handed to the kernel. With `disconnectAfterwards`
+        /// (TF_DISCONNECT | TF_REUSE_SOCKET) the socket is then closed and the connection is ready
+        /// for a new accept, all in this one completion.
+        ///
+        /// The connection takes ownership of `descriptor` and closes it, whatever happens. If the file
+        /// range cannot be queued (a bad descriptor, say), the connection is closed and its pending
+        /// writes complete with the error.
+        public func transmitFile(descriptor: Int32, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
+                                 tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
+            let total = head.count + Int(length) + tail.count
+            var ownsDescriptor = true
+            var fileError: LibeventError?
+            queueWrite(.transmitFile, byteCount: total, disconnectAfterwards: disconnectAfterwards, context: context) { socket in
+                socket.output.append(head)
+                if length > 0 {
+                    do {
+                        try socket.output.appendFile(descriptor: descriptor, offset: offset, length: length)
+                        ownsDescriptor = false
+                    } catch {
+                        fileError = error as? LibeventError
+                    }
+                }
+                socket.output.append(tail)
+            }
+            if ownsDescriptor { closeFileDescriptor(descriptor) }
+            if let fileError {
+                // The head is already queued, so the byte stream is broken: fail the writes and drop
+                // the connection rather than send a response with a hole in it.
+                writeFailure = .failed(fileError)
+                failWrites(.failed(fileError))
+                cancelAndClose()
+            }
+        }
+
+        /// Closes the socket and makes the connection reusable for a new accept or connect
+        /// (DisconnectEx / TF_REUSE_SOCKET): pending operations complete with `.cancelled`, then the
+        /// reset completes with `.success`.
+        public func reset(context: Context) {
+            cancelAndClose()
+            complete(.reset, 0, .success, context)
+        }
+
+        /// Closes the socket now; pending operations complete with `.cancelled` (CancelIo followed by
+        /// closesocket). The connection can be accepted into or connected again later.
+        public func close() {
+            cancelAndClose()
+        }
+
+        // MARK: Completion
+
+        /// Completes the operations whose outcome is already known; called from the loop.
+        func serviceCompletedOperations() {
+            serviceReads()
+            if socket == nil || socket?.output.isEmpty == true { serviceWrites() }
+        }
+
+        private func complete(_ operation: CompletionOperation, _ bytes: Int, _ status: CompletionStatus, _ context: Context) {
+            port.enqueue(Packet(key: key, operation: operation, bytesTransferred: bytes, status: status,
+                                context: context, connection: self))
+        }
+
+        private func serviceReads() {
+            while let read = pendingReads.first {
+                if let socket, !socket.input.isEmpty {
+                    let moved = read.buffer.move(upTo: read.maxCount, from: socket.input)
+                    _ = pendingReads.pop()
+                    complete(.read, moved, .success, read.context)
+                } else if let readFailure {
+                    _ = pendingReads.pop()
+                    complete(.read, 0, readFailure, read.context)
+                } else if sawEndOfStream {
+                    _ = pendingReads.pop()
+                    complete(.read, 0, .endOfStream, read.context)
+                } else if socket == nil {
+                    _ = pendingReads.pop()
+                    complete(.read, 0, .failed(LibeventError("read", code: ENOTCONN)), read.context)
+                } else {
+                    break
+                }
+            }
+            guard let socket, readFailure == nil, !sawEndOfStream else { return }
+            if pendingReads.isEmpty { socket.disable(.read) } else { socket.enable(.read) }
+        }
+
+        /// Completes every pending write: the output has drained (or there is no socket).
+        private func serviceWrites() {
+            guard socket != nil else {
+                return failWrites(writeFailure ?? .failed(LibeventError("write", code: ENOTCONN)))
+            }
+            var disconnect = false
+            while let write = pendingWrites.pop() {
+                complete(write.operation, write.byteCount, .success, write.context)
+                disconnect = disconnect || write.disconnectAfterwards
+            }
+            if disconnect { cancelAndClose() }
+        }
+
+        private func failWrites(_ status: CompletionStatus) {
+            while let write = pendingWrites.pop() {
+                complete(write.operation, 0, status, write.context)
+            }
+        }
+
+        private func queueWrite(_ operation: CompletionOperation, byteCount: Int, disconnectAfterwards: Bool,
+                                context: Context, fill: (BufferedSocket) -> Void) {
+            pendingWrites.push(PendingWrite(operation: operation, byteCount: byteCount,
+                                            disconnectAfterwards: disconnectAfterwards, context: context))
+            guard let socket, writeFailure == nil else { return port.scheduleService(self) }
+            fill(socket)
+            if socket.output.isEmpty { port.scheduleService(self) }
+        }
+
+        // MARK: The socket beneath
+
+        /// Takes the descriptor of an accepted connection; called by the listener.
+        func attachAccepted(descriptor: Int32, peer: SocketAddress) throws {
+            precondition(socket == nil, "accept into a connection that is still connected; reset it first")
+            attach(try BufferedSocket(base: port.base, descriptor: descriptor), peer: peer)
+        }
+
+        private func attach(_ socket: BufferedSocket, peer: SocketAddress) {
+            self.socket = socket
+            peerAddress = peer
+            readFailure = nil
+            writeFailure = nil
+            sawEndOfStream = false
+            socket.setTimeouts(read: readTimeout, write: writeTimeout)
+            socket.onRead = { [unowned self] _ in self.serviceReads() }
+            socket.onWrite = { [unowned self] _ in self.serviceWrites() }
+            socket.onEvent = { [unowned self] _, event in self.socketEvent(event) }
+        }
+
+        private func socketEvent(_ event: BufferedSocket.Event) {
+            switch event {
+            case .connected:
+                if let context = pendingConnect {
+                    pendingConnect = nil
+                    complete(.connect, 0, .success, context)
+                }
+            case .endOfStream:
+                sawEndOfStream = true
+                serviceReads()
+            case .readTimeout:
+                let timedOut = CompletionStatus.failed(LibeventError("read", code: ETIMEDOUT))
+                while let read = pendingReads.pop() { complete(.read, 0, timedOut, read.context) }
+            case .writeTimeout:
+                writeFailure = .failed(LibeventError("write", code: ETIMEDOUT))
+                failWrites(writeFailure!)
+            case .failed(let error):
+                if let context = pendingConnect {
+                    pendingConnect = nil
+                    complete(.connect, 0, .failed(error), context)
+                }
+                readFailure = .failed(error)
+                writeFailure = .failed(error)
+                serviceReads()
+                failWrites(.failed(error))
+            }
+        }
+
+        private func cancelAndClose() {
+            if let context = pendingConnect {
+                pendingConnect = nil
+                complete(.connect, 0, .cancelled, context)
+            }
+            while let read = pendingReads.pop() { complete(.read, 0, .cancelled, read.context) }
+            failWrites(.cancelled)
+            detachSocket()
+        }
+
+        private func detachSocket() {
+            socket?.close()
+            socket = nil
+            peerAddress = nil
+        }
+    }
+}
+
+/// Closes a descriptor the connection took ownership of (`close` inside the class is its own method).
+private func closeFileDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
+}

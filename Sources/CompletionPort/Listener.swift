@@ -1,0 +1,89 @@
+public import Libevent
+
+extension CompletionPort {
+    /// A listening socket associated with a completion port under a key, accepting only into
+    /// connections you hand it with `accept(into:context:)` (AcceptEx).
+    ///
+    /// The pending accepts form the server's pool: each accepted connection consumes one, and when
+    /// none is pending the listener stops accepting, so new clients wait in the kernel's backlog.
+    /// The number of live connections is bounded by the pool size.
+    public final class Listener {
+        /// The completion key that accept packets carry.
+        public let key: Key
+        /// The port accept packets go to.
+        public let port: CompletionPort
+        /// The bound address; with port 0, the port the kernel picked.
+        public let localAddress: SocketAddress
+
+        private var listener: Libevent.Listener?
+        private var pendingAccepts = FIFO<(connection: Connection, context: Context)>()
+
+        init(port: CompletionPort, key: Key, address: SocketAddress, backlog: Int32) throws {
+            self.port = port
+            self.key = key
+            let listener = try Libevent.Listener(base: port.base, address: address, backlog: backlog) { _, _, _ in }
+            localAddress = listener.localAddress
+            self.listener = listener
+            listener.pause()
+            listener.onAccept = { [unowned self] _, descriptor, peer in self.accepted(descriptor, peer) }
+        }
+
+        deinit {
+            listener?.close()
+        }
+
+        /// How many accepts are waiting for a client.
+        public var pendingAcceptCount: Int { pendingAccepts.count }
+
+        /// Whether the listener is taking connections (at least one accept is pending).
+        public var isAccepting: Bool { listener != nil && !pendingAccepts.isEmpty }
+
+        /// Called when accepting fails (EMFILE, ENFILE...): the listener pauses and retries by itself.
+        public var onAcceptError: ((LibeventError) -> Void)? {
+            didSet {
+                let handler = onAcceptError
+                listener?.onAcceptError = handler.map { handler in { _, error in handler(error) } }
+            }
+        }
+
+        /// Issues an accept into the idle `connection` (AcceptEx): when a client connects, the
+        /// connection takes it over and a packet with this listener's key, `.accept`, `.success` and
+        /// `context` is delivered. Accepts complete in the order they were issued.
+        public func accept(into connection: Connection, context: Context) {
+            precondition(!connection.isConnected, "accept into a connection that is still connected; reset it first")
+            guard let listener else {
+                return port.enqueue(Packet(key: key, operation: .accept, bytesTransferred: 0, status: .cancelled,
+                                           context: context, connection: connection))
+            }
+            pendingAccepts.push((connection, context))
+            if pendingAccepts.count == 1 { listener.resume() }
+        }
+
+        /// Stops listening: pending accepts complete with `.cancelled`; connections already accepted
+        /// are not affected.
+        public func close() {
+            listener?.close()
+            listener = nil
+            while let (connection, context) = pendingAccepts.pop() {
+                port.enqueue(Packet(key: key, operation: .accept, bytesTransferred: 0, status: .cancelled,
+                                    context: context, connection: connection))
+            }
+        }
+
+        private func accepted(_ descriptor: Int32, _ peer: SocketAddress) {
+            guard let (connection, context) = pendingAccepts.pop() else {
+                preconditionFailure("a paused listener delivered a connection")
+            }
+            if pendingAccepts.isEmpty { listener?.pause() }
+            let status: CompletionStatus
+            do {
+                try connection.attachAccepted(descriptor: descriptor, peer: peer)
+                status = .success
+            } catch {
+                status = .failed(error as? LibeventError ?? LibeventError("accept", code: 0))
+            }
+            port.enqueue(Packet(key: key, operation: .accept, bytesTransferred: 0, status: status,
+                                context: context, connection: connection))
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import CompletionPort
+import Glibc
+import Libevent
+import Testing
+import TestSupport
+
+/// What the tests use as completion keys and operation contexts.
+private enum Role: Equatable { case listener, server, client, control }
+private typealias Port = CompletionPort<Role, String>
+
+/// A port in push mode that records every packet, with a listener on 127.0.0.1:0.
+private final class Harness {
+    let base: EventBase
+    let port: Port
+    let listener: Port.Listener
+    var packets: [Port.Packet] = []
+    var onPacket: ((Port.Packet) -> Void)?
+
+    init() throws {
+        base = try EventBase()
+        port = Port(base: base)
+        listener = try port.listen(on: SocketAddress(parsing: "127.0.0.1:0"), key: .listener)
+        port.onCompletion = { [unowned self] packet in
+            self.packets.append(packet)
+            self.onPacket?(packet)
+        }
+    }
+
+    func run(until done: @escaping () -> Bool) throws {
+        try runBounded(base, until: done)
+    }
+
+    func packets(_ operation: CompletionOperation) -> [Port.Packet] {
+        packets.filter { $0.operation == operation }
+    }
+}
+
+@Suite struct CompletionPortTests {
+    @Test func acceptReadWriteRoundTripInPushMode() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        let client = harness.port.makeConnection(key: .client)
+        let serverBuffer = Buffer()
+        let clientBuffer = Buffer()
+        harness.listener.accept(into: server, context: "accept")
+        client.connect(to: harness.listener.localAddress, context: "connect")
+        harness.onPacket = { packet in
+            switch (packet.key, packet.operation) {
+            case (.listener, .accept): server.read(into: serverBuffer, context: "server read")
+            case (.client, .connect): client.write("hello, port", context: "client write")
+            case (.server, .read): server.write(serverBuffer, context: "server echo")
+            case (.client, .write): client.read(into: clientBuffer, context: "client read")
+            default: break
+            }
+        }
+        try harness.run { clientBuffer.count == 11 }
+        #expect(clientBuffer.removeFirst(upTo: 100) == Array("hello, port".utf8))
+        let accept = try #require(harness.packets(.accept).first)
+        #expect(accept.status == .success && accept.context == "accept" && accept.connection === server)
+        #expect(server.peerAddress?.host == "127.0.0.1")
+        let reads = harness.packets(.read)
+        #expect(reads.map(\.context) == ["server read", "client read"])
+        #expect(reads.map(\.bytesTransferred) == [11, 11])
+        #expect(harness.packets(.write).map(\.bytesTransferred) == [11, 11])
+        #expect(harness.packets.allSatisfy { $0.status == .success })
+    }
+
+    @Test func pullModeWaitsForTheNextPacketWithATimeout() throws {
+        let base = try EventBase()
+        let port = Port(base: base)
+        let listener = try port.listen(on: SocketAddress(parsing: "127.0.0.1:0"), key: .listener)
+        #expect(try port.next(timeout: .milliseconds(20)) == nil, "nothing completes: timeout")
+        let server = port.makeConnection(key: .server)
+        let client = port.makeConnection(key: .client)
+        listener.accept(into: server, context: "accept")
+        client.connect(to: listener.localAddress, context: "connect")
+        var seen: [CompletionOperation] = []
+        while seen.count < 2, let packet = try port.next(timeout: .seconds(5)) { seen.append(packet.operation) }
+        #expect(Set(seen.map { "\($0)" }) == ["accept", "connect"])
+        port.post(key: .control, context: "shutdown")
+        let shutdown = try #require(try port.next(timeout: .seconds(1)))
+        #expect(shutdown.operation == .posted && shutdown.key == .control && shutdown.context == "shutdown")
+        #expect(shutdown.connection == nil)
+        client.close()
+        server.close()
+        listener.close()
+    }
+
+    @Test func postedPacketsArriveFromTheLoopInOrder() throws {
+        let harness = try Harness()
+        for index in 0..<5 { harness.port.post(key: .control, context: "p\(index)", bytesTransferred: index) }
+        #expect(harness.packets.isEmpty, "never delivered inside post()")
+        #expect(harness.port.queuedPacketCount == 5)
+        try harness.run { harness.packets.count == 5 }
+        #expect(harness.packets.map(\.context) == ["p0", "p1", "p2", "p3", "p4"])
+        #expect(harness.packets.map(\.bytesTransferred) == [0, 1, 2, 3, 4])
+    }
+
+    @Test func aReadWhoseDataIsAlreadyThereStillCompletesFromTheLoop() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        defer { close(client) }
+        writeAll(client, Array("abcdef".utf8))
+        let buffer = Buffer()
+        // First read: 2 bytes. The remaining 4 stay buffered in the connection.
+        harness.onPacket = { packet in
+            guard packet.operation == .accept || packet.operation == .read, packet.context != "second" else { return }
+            if packet.operation == .read {
+                let before = harness.packets.count
+                server.read(into: buffer, maxCount: 100, context: "second")
+                #expect(harness.packets.count == before, "not delivered inside read()")
+            } else {
+                server.read(into: buffer, maxCount: 2, context: "first")
+            }
+        }
+        try harness.run { harness.packets(.read).count == 2 }
+        #expect(harness.packets(.read).map(\.bytesTransferred) == [2, 4])
+        #expect(buffer.removeFirst(upTo: 100) == Array("abcdef".utf8))
+    }
+
+    @Test func queuedReadsAndWritesCompleteInIssueOrder() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        defer { close(client) }
+        let buffers = (0..<3).map { _ in Buffer() }
+        harness.onPacket = { packet in
+            guard packet.operation == .accept else { return }
+            for (index, buffer) in buffers.enumerated() { server.read(into: buffer, maxCount: 1, context: "r\(index)") }
+            for index in 0..<3 { server.write("w\(index)", context: "w\(index)") }
+        }
+        writeAll(client, Array("xyz".utf8))
+        try harness.run { harness.packets(.read).count == 3 && harness.packets(.write).count == 3 }
+        #expect(harness.packets(.read).map(\.context) == ["r0", "r1", "r2"])
+        #expect(buffers.map { $0.removeFirst(upTo: 9) } == [[120], [121], [122]])
+        #expect(harness.packets(.write).map(\.context) == ["w0", "w1", "w2"])
+        var received = [UInt8](repeating: 0, count: 6)
+        #expect(read(client, &received, 6) == 6 && received == Array("w0w1w2".utf8))
+    }
+
+    @Test func endOfStreamIsAZeroByteRead() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        writeAll(client, [1])
+        close(client)
+        let buffer = Buffer()
+        harness.onPacket = { packet in
+            if packet.operation == .accept || (packet.operation == .read && packet.status == .success) {
+                server.read(into: buffer, context: "read")
+            }
+        }
+        try harness.run { harness.packets(.read).count == 2 }
+        let reads = harness.packets(.read)
+        #expect(reads.map(\.bytesTransferred) == [1, 0])
+        #expect(reads.map(\.status) == [.success, .endOfStream])
+    }
+
+    @Test func closingCancelsPendingOperationsAndResetMakesTheConnectionReusable() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        harness.listener.accept(into: server, context: "first accept")
+        let firstClient = try blockingClient(to: harness.listener.localAddress)
+        defer { close(firstClient) }
+        harness.onPacket = { packet in
+            if packet.context == "first accept" {
+                server.read(into: Buffer(), context: "pending read")
+                server.reset(context: "reset")
+            }
+        }
+        try harness.run { harness.packets(.reset).count == 1 }
+        #expect(harness.packets.map(\.context) == ["first accept", "pending read", "reset"])
+        #expect(harness.packets(.read).first?.status == .cancelled)
+        #expect(!server.isConnected)
+        #expect(readAvailable(firstClient).isEmpty, "the first client was disconnected")
+
+        harness.listener.accept(into: server, context: "second accept")
+        let secondClient = try blockingClient(to: harness.listener.localAddress)
+        defer { close(secondClient) }
+        try harness.run { harness.packets(.accept).count == 2 }
+        #expect(server.isConnected)
+        server.read(into: Buffer(), context: "read after close")
+        server.close()
+        try harness.run { harness.packets(.read).count == 2 }
+        #expect(harness.packets(.read).last?.status == .cancelled)
+    }
+
+    @Test func anEmptyAcceptPoolPausesTheListenerUntilAnAcceptIsIssued() throws {
+        let harness = try Harness()
+        let pool = (0..<2).map { _ in harness.port.makeConnection(key: .server) }
+        for (index, connection) in pool.enumerated() { harness.listener.accept(into: connection, context: "a\(index)") }
+        #expect(harness.listener.pendingAcceptCount == 2)
+        let clients = try (0..<3).map { _ in try blockingClient(to: harness.listener.localAddress) }
+        defer { clients.forEach { close($0) } }
+        try harness.run { harness.packets(.accept).count == 2 }
+        let settle = EventTimer(base: harness.base) { _ in harness.base.stop() }
+        settle.schedule(after: .milliseconds(100))
+        try harness.run { false }
+        #expect(harness.packets(.accept).count == 2, "the third client waits in the backlog")
+        #expect(!harness.listener.isAccepting)
+
+        pool[0].reset(context: "recycle")
+        harness.listener.accept(into: pool[0], context: "a2")
+        try harness.run { harness.packets(.accept).count == 3 }
+        #expect(harness.packets(.accept).map(\.context) == ["a0", "a1", "a2"])
+        harness.listener.close()
+        for connection in pool { connection.close() }
+    }
+
+    @Test func closingTheListenerCancelsPendingAccepts() throws {
+        let harness = try Harness()
+        harness.listener.accept(into: harness.port.makeConnection(key: .server), context: "never")
+        harness.listener.close()
+        try harness.run { !harness.packets.isEmpty }
+        #expect(harness.packets.first?.status == .cancelled && harness.packets.first?.operation == .accept)
+    }
+
+    @Test func connectFailureIsAnErrorPacket() throws {
+        let harness = try Harness()
+        let address = harness.listener.localAddress
+        harness.listener.close()   // nothing listens there any more
+        let client = harness.port.makeConnection(key: .client)
+        client.connect(to: address, context: "connect")
+        try harness.run { !harness.packets(.connect).isEmpty }
+        #expect(harness.packets(.connect).first?.status == .failed(LibeventError("connect", code: ECONNREFUSED)))
+    }
+
+    @Test func readTimeoutCompletesThePendingReadWithETIMEDOUT() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        server.setTimeouts(read: .milliseconds(30), write: nil)
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        defer { close(client) }
+        harness.onPacket = { packet in
+            if packet.operation == .accept { server.read(into: Buffer(), context: "idle read") }
+        }
+        try harness.run { !harness.packets(.read).isEmpty }
+        #expect(harness.packets(.read).first?.status == .failed(LibeventError("read", code: ETIMEDOUT)))
+        server.close()
+    }
+}
