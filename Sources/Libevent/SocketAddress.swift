@@ -173,6 +173,11 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Calls `body` with the raw bytes of the `sockaddr` (see `withUnsafeSockaddr`).
+    func withRawSockaddr<R>(_ body: (UnsafeRawPointer, UInt32) throws -> R) rethrows -> R {
+        try withUnsafeBytes(of: storage) { try body($0.baseAddress!, UInt32(length)) }
+    }
+
     private func withIPv4<R>(_ body: (sockaddr_in) -> R) -> R {
         withUnsafeBytes(of: storage) { body($0.load(as: sockaddr_in.self)) }
     }

@@ -66,26 +66,7 @@ public func blockingClient(to address: SocketAddress) throws -> Int32 {
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var storage = sockaddr_storage()
-    var length = socklen_t(0)
-    if address.family == .ipv4 {
-        var v4 = sockaddr_in()
-        v4.sin_family = sa_family_t(AF_INET)
-        v4.sin_port = address.port.bigEndian
-        inet_pton(AF_INET, address.host, &v4.sin_addr)
-        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v4, as: sockaddr_in.self) }
-        length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    } else {
-        var v6 = sockaddr_in6()
-        v6.sin6_family = sa_family_t(AF_INET6)
-        v6.sin6_port = address.port.bigEndian
-        inet_pton(AF_INET6, address.host, &v6.sin6_addr)
-        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v6, as: sockaddr_in6.self) }
-        length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-    }
-    let result = withUnsafePointer(to: &storage) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, length) }
-    }
+    let result = address.withUnsafeSockaddr { connect(descriptor, $0, $1) }
     guard result == 0 else {
         close(descriptor)
         throw LibeventError.lastError("connect")
