@@ -10,6 +10,13 @@ let package = Package(
     products: [
         .library(name: "Libevent", targets: ["Libevent"]),
         .library(name: "CompletionPort", targets: ["CompletionPort"]),
+        .executable(name: "echo-server", targets: ["echo-server"]),
+        .executable(name: "daytime-server", targets: ["daytime-server"]),
+        .executable(name: "select-echo", targets: ["select-echo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -29,6 +36,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ServerSupport",
+            dependencies: [
+                "Libevent", "CompletionPort",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TestSupport",
             dependencies: ["Libevent"],
             path: "Tests/TestSupport",
@@ -40,14 +55,31 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "ExampleServerTests",
+            dependencies: ["Libevent", "TestSupport", "echo-server", "daytime-server", "select-echo"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "LibeventTests",
             dependencies: ["Libevent", "TestSupport", "libevent-emfile-probe"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "echo-server",
-            dependencies: ["Libevent"],
+            dependencies: ["Libevent", "CompletionPort", "ServerSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/echo-server",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "daytime-server",
+            dependencies: ["Libevent", "ServerSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/daytime-server",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "select-echo",
+            dependencies: ["Libevent", "ServerSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/select-echo",
             swiftSettings: strict
         ),
         .executableTarget(

@@ -55,6 +55,9 @@ public final class BufferedSocket {
     }
     /// Runs from the loop when the connection connects, ends, times out or fails.
     public var onEvent: ((BufferedSocket, Event) -> Void)?
+    /// Runs once when the socket closes, whether by `close()` or when `closeAfterFlushing()` finishes;
+    /// the socket is already closed when it runs.
+    public var onClose: ((BufferedSocket) -> Void)?
 
     /// Bytes received and not yet consumed. Valid until `close()`.
     public let input: Buffer
@@ -177,6 +180,9 @@ public final class BufferedSocket {
         onRead = nil
         onWrite = nil
         onEvent = nil
+        let onClose = self.onClose
+        self.onClose = nil
+        onClose?(self)
         keepAlive.release()
     }
 

@@ -143,7 +143,13 @@ import Testing
         let socket = try BufferedSocket(base: base, descriptor: mine)
         let payload = [UInt8](repeating: 9, count: 3 << 20)
         socket.output.append(payload)
+        var closeCount = 0
+        socket.onClose = { closed in
+            #expect(!closed.isOpen)
+            closeCount += 1
+        }
         socket.closeAfterFlushing()
+        #expect(closeCount == 0, "nothing has been written yet")
         var received: [UInt8] = []
         var ended = false
         let reader = try DescriptorWatcher(base: base, descriptor: theirs, events: .read) { watcher, _ in
@@ -153,5 +159,8 @@ import Testing
         try runBounded(base) { ended }
         reader.close()
         #expect(received.count == payload.count)
+        #expect(closeCount == 1, "onClose runs once, when the flush finishes")
+        socket.close()
+        #expect(closeCount == 1, "closing again does not run it again")
     }
 }

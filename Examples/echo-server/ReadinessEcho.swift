@@ -1,0 +1,46 @@
+import Libevent
+import ServerSupport
+
+/// The echo server on the readiness model: the listener hands each client's descriptor to a
+/// `BufferedSocket`, whose read callback moves the input to the output (no copy). The socket stops
+/// reading while its output is above `echoOutputLimit`, so a client that sends without reading
+/// cannot make the server buffer without bound.
+final class ReadinessEchoServer: EchoServing {
+    let localAddress: SocketAddress
+    private let base: EventBase
+    private let idleTimeout: Duration
+    private let clients: ConnectionRegistry<BufferedSocket>
+
+    init(base: EventBase, address: SocketAddress, options: ServerOptions) throws {
+        self.base = base
+        idleTimeout = options.idleTimeout
+        clients = ConnectionRegistry(limit: options.maxConnections)
+        let listener = try Listener(base: base, address: address) { _, _, _ in }
+        localAddress = listener.localAddress
+        listener.onAccept = { [unowned self] _, descriptor, _ in self.serve(descriptor) }
+        listener.onAcceptError = { _, error in printError("echo-server: \(error); retrying") }
+        clients.govern(listener)
+    }
+
+    private func serve(_ descriptor: Int32) {
+        guard let client = try? BufferedSocket(base: base, descriptor: descriptor) else { return }
+        client.outputLimit = echoOutputLimit
+        // Idle: nothing arrives for the timeout, or the client takes none of its echo for as long.
+        client.setTimeouts(read: idleTimeout, write: idleTimeout)
+        client.onRead = { client in client.output.moveAll(from: client.input) }
+        client.onEvent = { client, event in
+            // The client half-closed: send what is pending, then close. Anything else ends it now.
+            if event == .endOfStream { client.closeAfterFlushing() } else { client.close() }
+        }
+        client.onClose = { [unowned self] client in self.clients.remove(client) }
+        clients.insert(client)
+        client.enable(.read)
+    }
+
+    func beginShutdown() {
+        clients.closeListeners()
+        for client in clients.connections { client.closeAfterFlushing() }
+    }
+
+    var isFinished: Bool { clients.count == 0 }
+}

@@ -1,0 +1,43 @@
+public import ArgumentParser
+public import Libevent
+
+/// The command-line options every example server shares: `--host`, `--idle-timeout` and
+/// `--max-connections`. Each server declares its own `--port`, whose default differs.
+public struct ServerOptions: ParsableArguments {
+    /// The address to listen on: an IPv4 or IPv6 literal such as `127.0.0.1`, `0.0.0.0` or `::1`.
+    @Option(help: "Address to listen on (IPv4 or IPv6 literal).")
+    public var host = "127.0.0.1"
+
+    /// Seconds a connection may stay idle before the server closes it.
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection idle for this many seconds.")
+    public var idleTimeoutSeconds: Double = 60
+
+    /// The most connections served at once; further clients wait in the kernel's backlog.
+    @Option(name: .customLong("max-connections"), help: "Serve at most this many connections at once; others wait.")
+    public var maxConnections = 10_000
+
+    /// Options with their defaults.
+    public init() {}
+
+    /// Rejects a host that is not an IP literal, a non-positive or non-finite timeout, and a
+    /// connection limit below 1.
+    public func validate() throws {
+        guard (try? SocketAddress(host: host, port: 0)) != nil else {
+            throw ValidationError("--host '\(host)' is not an IPv4 or IPv6 address")
+        }
+        guard idleTimeoutSeconds.isFinite, idleTimeoutSeconds > 0, idleTimeoutSeconds <= 31_536_000 else {
+            throw ValidationError("--idle-timeout must be a number of seconds above 0 (got \(idleTimeoutSeconds))")
+        }
+        guard maxConnections >= 1 else {
+            throw ValidationError("--max-connections must be at least 1 (got \(maxConnections))")
+        }
+    }
+
+    /// The idle timeout as a duration.
+    public var idleTimeout: Duration { .milliseconds(Int64((idleTimeoutSeconds * 1000).rounded(.up))) }
+
+    /// The address to bind: `host` with `port` (0 lets the kernel pick).
+    public func address(port: UInt16) throws -> SocketAddress {
+        try SocketAddress(host: host, port: port)
+    }
+}
