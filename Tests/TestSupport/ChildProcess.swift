@@ -6,16 +6,35 @@ import Libevent
 public final class ChildProcess {
     public let process = Process()
     private let output = Pipe()
+    private let errorOutput: Pipe?
     private var pending = Data()
 
-    /// Starts the executable `name` that SwiftPM built next to the test bundle.
-    public init(builtProduct name: String, arguments: [String]) throws {
+    /// Starts the executable `name` that SwiftPM built next to the test bundle. With
+    /// `capturingStandardError`, standard error is kept for `standardErrorText()` (read it only
+    /// after the process ended); otherwise it goes to the test's own standard error.
+    public init(builtProduct name: String, arguments: [String], capturingStandardError: Bool = false) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent(name)
         process.executableURL = executable
         process.arguments = arguments
         process.standardOutput = output
+        errorOutput = capturingStandardError ? Pipe() : nil
+        if let errorOutput { process.standardError = errorOutput }
         try process.run()
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself; returns its status, or nil if it is
+    /// still running.
+    public func waitForExit(timeout: Duration = .seconds(10)) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Everything the process wrote to standard error (when captured), read to its end.
+    public func standardErrorText() -> String {
+        guard let errorOutput else { return "" }
+        return String(decoding: errorOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     deinit {
@@ -38,23 +57,28 @@ public final class ChildProcess {
 
     /// Reads the `listening on ADDRESS` line and returns the address.
     public func listeningAddress() throws -> SocketAddress {
-        guard let line = readLine(), line.hasPrefix("listening on ") else {
-            throw LibeventError("child did not print its address", code: 0)
+        try listeningAddress(prefix: "listening on ")
+    }
+
+    /// Reads a `listening on udp ADDRESS` line and returns the address.
+    public func udpListeningAddress() throws -> SocketAddress {
+        try listeningAddress(prefix: "listening on udp ")
+    }
+
+    private func listeningAddress(prefix: String) throws -> SocketAddress {
+        guard let line = readLine(), line.hasPrefix(prefix) else {
+            throw LibeventError("child did not print '\(prefix)ADDRESS'", code: 0)
         }
-        return try SocketAddress(parsing: String(line.dropFirst("listening on ".count)))
+        return try SocketAddress(parsing: String(line.dropFirst(prefix.count)))
     }
 
     /// Sends `signal` and waits up to `grace` for the process to exit; returns its exit status, or
     /// nil when it had to be killed.
     public func terminate(with signal: Int32 = SIGTERM, grace: Duration = .seconds(10)) -> Int32? {
         kill(process.processIdentifier, signal)
-        let deadline = ContinuousClock.now + grace
-        while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
-        guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
+        if let status = waitForExit(timeout: grace) { return status }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return nil
     }
 }
