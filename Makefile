@@ -2,7 +2,7 @@
 # when pkg-config cannot find it (apt-get on Debian/Ubuntu, Homebrew on macOS).
 SWIFT ?= swift
 
-.PHONY: deps build run test consumer bench-echo clean
+.PHONY: deps build run test consumer docs bench-echo clean
 
 deps:
 	@scripts/ensure-libevent.sh
@@ -23,6 +23,12 @@ test: deps
 # A separate package that depends on this one by path, built and run as an app would.
 consumer: deps
 	cd Examples/Consumer && $(SWIFT) build && $(SWIFT) run Consumer
+
+# The DocC catalog rendered as a static site in .build/docs-site.
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory .build/docs-site generate-documentation --target Libevent \
+		--disable-indexing --transform-for-static-hosting --output-path .build/docs-site
+	@echo "serve it: python3 -m http.server -d .build/docs-site 8000; open http://127.0.0.1:8000/documentation/libevent/"
 
 # Echo overhead: Swift echo-server beside the C bufferevent echo, pinned to separate cores.
 bench-echo: deps

@@ -18,7 +18,7 @@ swift build -c release --product echo-server >/dev/null
 
 declare -A servers=(
     [c-bufferevent]="$bin/echo-bufferevent 0"
-    [swift-readiness]=".build/release/echo-server --port 0"
+    [swift-readiness]=".build/release/echo-server --model readiness --port 0"
 )
 order=(c-bufferevent swift-readiness)
 cells=("64 64 1" "64 4096 16")

@@ -33,6 +33,9 @@ public final class DescriptorWatcher {
     /// Starts watching `descriptor` for `events` (`.read`, `.write` or both).
     ///
     /// - Parameters:
+    ///   - base: the loop that runs the handler.
+    ///   - descriptor: the descriptor to watch; it stays the caller's to close.
+    ///   - events: `.read`, `.write` or both.
     ///   - persistent: keep watching after each callback (select-style). When false, the watcher fires
     ///     once and stops; `resume()` arms it again.
     ///   - edgeTriggered: report only changes of readiness (EV_ET, epoll's EPOLLET); the handler must

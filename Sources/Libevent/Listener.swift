@@ -42,6 +42,8 @@ public final class Listener {
     /// Binds a TCP socket to `address` (port 0: any free port), listens, and starts accepting.
     ///
     /// - Parameters:
+    ///   - base: the loop that accepts and runs the handlers.
+    ///   - address: where to listen; port 0 lets the kernel pick one (see `localAddress`).
     ///   - backlog: the kernel's queue of connections not yet accepted.
     ///   - reuseAddress: set SO_REUSEADDR, so a restarted server can bind at once.
     ///   - onAccept: runs from the loop for each new connection.
