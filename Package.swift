@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "echo-server", targets: ["echo-server"]),
         .executable(name: "daytime-server", targets: ["daytime-server"]),
         .executable(name: "select-echo", targets: ["select-echo"]),
+        .executable(name: "file-server", targets: ["file-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +37,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "StaticHTTP",
+            swiftSettings: strict
+        ),
+        .target(
             name: "ServerSupport",
             dependencies: [
                 "Libevent", "CompletionPort",
@@ -52,6 +57,11 @@ let package = Package(
         .testTarget(
             name: "CompletionPortTests",
             dependencies: ["CompletionPort", "Libevent", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StaticHTTPTests",
+            dependencies: ["StaticHTTP"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -86,6 +96,14 @@ let package = Package(
             name: "libevent-emfile-probe",
             dependencies: ["Libevent"],
             path: "Tests/EMFILEProbe",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "file-server",
+            dependencies: ["Libevent", "CompletionPort", "ServerSupport", "StaticHTTP",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/file-server",
+            exclude: ["site"],
             swiftSettings: strict
         ),
     ],

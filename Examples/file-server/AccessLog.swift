@@ -1,0 +1,44 @@
+import ServerSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Common Log Format lines on standard error:
+/// `127.0.0.1 - - [28/Nov/2026:21:50:12 +0000] "GET / HTTP/1.1" 200 1234`.
+enum AccessLog {
+    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Writes one line. `requestLine` is escaped: `"` and `\` get a backslash, control and non-ASCII
+    /// bytes become `\xHH`, so a hostile request cannot forge or split log lines.
+    static func write(client: String, requestLine: String?, status: Int, bodyBytes: Int64) {
+        let request = requestLine.map(escape) ?? "-"
+        let size = bodyBytes > 0 ? String(bodyBytes) : "-"
+        printError("\(client) - - [\(timestamp())] \"\(request)\" \(status) \(size)")
+    }
+
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): result += "\\\""
+            case UInt8(ascii: "\\"): result += "\\\\"
+            case 0x20..<0x7F: result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                result += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return result
+    }
+
+    private static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(parts.tm_mday))/\(monthNames[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
+    }
+}

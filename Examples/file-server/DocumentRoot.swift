@@ -1,0 +1,116 @@
+import StaticHTTP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The served directory: maps a resolved request target to an open file, a directory index, a
+/// redirect or an error, and never to anything outside the root, symbolic links included.
+struct DocumentRoot {
+    /// What a target names.
+    enum Lookup {
+        /// A regular file, open for reading (the caller owns the descriptor).
+        case file(descriptor: Int32, metadata: FileMetadata, name: String)
+        /// A directory asked for with a trailing slash and without an index.html: its entries.
+        case listing([DirectoryEntry])
+        /// A directory asked for without the trailing slash.
+        case redirectToDirectory
+        /// Nothing to serve.
+        case failure(HTTPStatus)
+    }
+
+    /// The root's canonical path (symbolic links resolved), without a trailing slash.
+    let path: String
+    /// Whether directories without index.html are listed (otherwise 403).
+    let listsDirectories: Bool
+
+    /// Opens the root at `path`; nil when it is not a directory.
+    init?(path: String, listsDirectories: Bool) {
+        guard let canonical = realpath(path, nil) else { return nil }
+        defer { free(canonical) }
+        var info = stat()
+        guard stat(canonical, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
+        let text = String(cString: canonical)
+        self.path = text == "/" ? "" : text
+        self.listsDirectories = listsDirectories
+    }
+
+    /// Looks `target` up.
+    func lookup(_ target: RequestTarget) -> Lookup {
+        let candidate = target.segments.isEmpty ? path + "/" : path + "/" + target.relativePath
+        guard let resolved = resolveInsideRoot(candidate) else { return .failure(.notFound) }
+        let descriptor = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard descriptor >= 0 else { return .failure(errno == EACCES ? .forbidden : .notFound) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            close(descriptor)
+            return .failure(.internalServerError)
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            guard !target.hasTrailingSlash || target.segments.isEmpty else {
+                close(descriptor)
+                return .failure(.notFound)
+            }
+            let name = target.segments.last ?? ""
+            return .file(descriptor: descriptor, metadata: Self.metadata(info), name: name)
+        case S_IFDIR:
+            close(descriptor)
+            guard target.hasTrailingSlash else { return .redirectToDirectory }
+            return directoryIndex(resolved, target)
+        default:
+            close(descriptor)  // devices, FIFOs, sockets are never served
+            return .failure(.forbidden)
+        }
+    }
+
+    /// `index.html` if the directory has one, else its listing (or 403 without listings).
+    private func directoryIndex(_ directory: String, _ target: RequestTarget) -> Lookup {
+        if let index = resolveInsideRoot(directory + "/index.html") {
+            let descriptor = open(index, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+            var info = stat()
+            if descriptor >= 0, fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                return .file(descriptor: descriptor, metadata: Self.metadata(info), name: "index.html")
+            }
+            if descriptor >= 0 { close(descriptor) }
+        }
+        guard listsDirectories else { return .failure(.forbidden) }
+        guard let entries = Self.entries(of: directory) else { return .failure(.forbidden) }
+        return .listing(entries)
+    }
+
+    /// The canonical form of `candidate` if it is the root or below it; nil when it does not
+    /// exist or leaves the root (through a symbolic link).
+    private func resolveInsideRoot(_ candidate: String) -> String? {
+        guard let canonical = realpath(candidate, nil) else { return nil }
+        defer { free(canonical) }
+        let resolved = String(cString: canonical)
+        guard resolved == path || resolved == "/" && path.isEmpty || resolved.hasPrefix(path + "/") else { return nil }
+        return resolved
+    }
+
+    private static func entries(of directory: String) -> [DirectoryEntry]? {
+        guard let stream = opendir(directory) else { return nil }
+        defer { closedir(stream) }
+        var entries: [DirectoryEntry] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var info = stat()
+            guard fstatat(dirfd(stream), name, &info, 0) == 0 else { continue }
+            let kind = info.st_mode & S_IFMT
+            guard kind == S_IFREG || kind == S_IFDIR else { continue }
+            entries.append(DirectoryEntry(name: name, isDirectory: kind == S_IFDIR, size: Int64(info.st_size),
+                                          modified: Int(info.st_mtim.tv_sec)))
+        }
+        return entries
+    }
+
+    private static func metadata(_ info: stat) -> FileMetadata {
+        FileMetadata(size: Int64(info.st_size), modified: Int(info.st_mtim.tv_sec),
+                     modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
+    }
+}

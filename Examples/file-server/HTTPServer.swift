@@ -1,0 +1,283 @@
+import CompletionPort
+import Libevent
+import ServerSupport
+import StaticHTTP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The static file server on the completion model: a pool of pre-issued accepts on one port, each
+/// connection an `HTTPSession` driven by its completion packets through
+/// accept -> request -> transmit -> reset. Files go out with `transmitFile` (sendfile).
+final class HTTPServer {
+    typealias Port = CompletionPort<Handle, HTTPSession>
+
+    /// Which handle a completion key names.
+    enum Handle {
+        case listener, client
+    }
+
+    /// Request bodies are read and discarded; longer ones get 413 and a close.
+    static let maxDiscardedBody = 1 << 20
+
+    let localAddress: SocketAddress
+    private let base: EventBase
+    private let port: Port
+    private let pool: AcceptPool<Handle, HTTPSession>
+    private let root: DocumentRoot
+    private let idleTimeout: Duration
+    private let logsAccess: Bool
+    private let boundary = "swift-libevent-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    private var liveSessions: [ObjectIdentifier: HTTPSession] = [:]
+    private var isShuttingDown = false
+    private var cachedDate = (second: 0, text: "")
+
+    init(base: EventBase, address: SocketAddress, root: DocumentRoot, options: ServerOptions, logsAccess: Bool) throws {
+        let port = Port(base: base)
+        let listener = try port.listen(on: address, key: .listener)
+        listener.onAcceptError = { error in printError("file-server: \(error); retrying") }
+        let idleTimeout = options.idleTimeout
+        pool = AcceptPool(listener: listener, limit: options.maxConnections) {
+            let connection = port.makeConnection(key: .client)
+            // Write timeout: a client that takes no bytes of a response for this long is dropped.
+            connection.setTimeouts(read: nil, write: idleTimeout)
+            return (connection, HTTPSession(connection: connection))
+        }
+        self.base = base
+        self.port = port
+        self.root = root
+        self.idleTimeout = idleTimeout
+        self.logsAccess = logsAccess
+        localAddress = listener.localAddress
+        port.onCompletion = { [unowned self] packet in self.completed(packet) }
+        pool.start()
+    }
+
+    // MARK: Lifecycle
+
+    /// Stops accepting; idle connections close now, responses under way finish first.
+    func beginShutdown() {
+        isShuttingDown = true
+        pool.stop()
+        for session in liveSessions.values {
+            if session.state == .waitingForRequest { reset(session) } else { session.closesAfterResponse = true }
+        }
+    }
+
+    /// True once no connection is live.
+    var isFinished: Bool { liveSessions.isEmpty }
+
+    // MARK: Completions
+
+    private func completed(_ packet: Port.Packet) {
+        let session = packet.context
+        // Once a reset is issued only its own packet matters; the others report what it cancelled.
+        if session.state == .resetting, packet.operation != .reset { return }
+        switch (packet.operation, packet.status) {
+        case (.accept, .success):
+            pool.acceptCompleted(session.connection, context: session, succeeded: true)
+            liveSessions[ObjectIdentifier(session)] = session
+            if isShuttingDown { return reset(session) }
+            waitForRequest(session)
+        case (.accept, _):
+            pool.acceptCompleted(session.connection, context: session, succeeded: false)
+        case (.read, .success):
+            session.isReading = false
+            processInput(session)
+        case (.write, .success), (.transmitFile, .success):
+            session.writesInFlight -= 1
+            if session.writesInFlight == 0 { responseSent(session) }
+        case (.reset, _):
+            liveSessions[ObjectIdentifier(session)] = nil
+            session.prepareForReuse()
+            pool.release(session.connection, context: session)
+        default:
+            // End of stream, a failure, a write timeout: the connection is over (a client that
+            // resets mid-download ends up here and affects no one else).
+            reset(session)
+        }
+    }
+
+    private func waitForRequest(_ session: HTTPSession) {
+        session.state = .waitingForRequest
+        session.logRequestLine = nil
+        let deadline = session.requestDeadline ?? EventTimer(base: base) { [unowned self, unowned session] _ in
+            if session.state == .waitingForRequest { self.reset(session) }
+        }
+        session.requestDeadline = deadline
+        deadline.schedule(after: idleTimeout)
+        processInput(session)
+    }
+
+    /// Discards body bytes, then parses the next request head if it is complete, or reads more.
+    private func processInput(_ session: HTTPSession) {
+        if session.bodyBytesToDiscard > 0 {
+            let count = min(session.bodyBytesToDiscard, session.input.count)
+            session.input.drain(count)
+            session.bodyBytesToDiscard -= count
+            if session.bodyBytesToDiscard > 0 { return read(session) }
+        }
+        guard session.state == .waitingForRequest else { return }
+        let available = min(session.input.count, RequestHead.maxHeadLength)
+        let parsed: Result<RequestHead, RequestError>?
+        do {
+            parsed = try session.input.withContiguousBytes(first: available) { bytes -> Result<RequestHead, RequestError>? in
+                guard let length = try RequestHead.headLength(in: bytes) else { return nil }
+                let head = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
+                session.logRequestLine = firstLine(of: head)
+                session.headLength = length
+                return Result { () throws(RequestError) in try RequestHead(parsing: head) }
+            } ?? nil
+        } catch let error as RequestError {
+            parsed = .failure(error)
+        } catch {
+            parsed = .failure(RequestError(.badRequest, "unreadable request"))
+        }
+        if case .success? = parsed { session.input.drain(session.headLength) }
+        switch parsed {
+        case nil:
+            read(session)
+        case .failure(let error)?:
+            session.closesAfterResponse = true
+            send(.errorPage(error.status, detail: error.detail), to: session, method: "GET")
+        case .success(let request)?:
+            session.requestDeadline?.cancel()
+            respond(to: request, on: session)
+        }
+    }
+
+    private func read(_ session: HTTPSession) {
+        guard !session.isReading else { return }
+        session.isReading = true
+        session.connection.read(into: session.input, context: session)
+    }
+
+    // MARK: Responses
+
+    private func respond(to request: RequestHead, on session: HTTPSession) {
+        session.closesAfterResponse = !request.keepsAlive || isShuttingDown
+        let bodyLength: Int
+        do {
+            bodyLength = try request.bodyLength()
+        } catch {
+            session.closesAfterResponse = true
+            return send(.errorPage(error.status, detail: error.detail), to: session, method: request.method)
+        }
+        guard bodyLength <= Self.maxDiscardedBody else {
+            session.closesAfterResponse = true
+            return send(.errorPage(.contentTooLarge), to: session, method: request.method)
+        }
+        session.bodyBytesToDiscard = bodyLength
+        if bodyLength > 0 {
+            let count = min(bodyLength, session.input.count)
+            session.input.drain(count)
+            session.bodyBytesToDiscard -= count
+        }
+        guard request.method == "GET" || request.method == "HEAD" else {
+            var response = InMemoryResponse.errorPage(.methodNotAllowed)
+            response.head.add("Allow", "GET, HEAD")
+            return send(response, to: session, method: request.method)
+        }
+        let target: RequestTarget
+        do {
+            target = try RequestTarget(resolving: request.target)
+        } catch {
+            return send(.errorPage(error.status, detail: error.detail), to: session, method: request.method)
+        }
+        switch root.lookup(target) {
+        case .file(let descriptor, let metadata, let name):
+            let plan = FileResponse(request: request, metadata: metadata, name: name, boundary: boundary)
+            transmit(plan, descriptor: descriptor, to: session)
+        case .listing(let entries):
+            send(.html(status: .ok, DirectoryListing.page(for: target, entries: entries)), to: session, method: request.method)
+        case .redirectToDirectory:
+            send(.directoryRedirect(target), to: session, method: request.method)
+        case .failure(let status):
+            send(.errorPage(status), to: session, method: request.method)
+        }
+    }
+
+    /// Sends a response held in memory (the body only for methods other than HEAD).
+    private func send(_ response: InMemoryResponse, to session: HTTPSession, method: String) {
+        var head = response.head
+        addCommonFields(to: &head, session)
+        let body = method == "HEAD" || !head.status.allowsBody ? [] : response.body
+        session.state = .transmitting
+        session.logStatus = head.status.code
+        session.logBodyBytes = Int64(body.count)
+        session.writesInFlight = 1
+        session.connection.write(head.bytes + body, context: session)
+    }
+
+    /// Sends a file response: the head, then each part, file ranges with sendfile.
+    private func transmit(_ plan: FileResponse, descriptor: Int32, to session: HTTPSession) {
+        var head = plan.head
+        addCommonFields(to: &head, session)
+        session.state = .transmitting
+        session.logStatus = head.status.code
+        session.logBodyBytes = 0
+        session.writesInFlight = 0
+        var pending = head.bytes
+        let fileParts = plan.body.filter { if case .file = $0 { true } else { false } }.count
+        var filePartsLeft = fileParts
+        for part in plan.body {
+            switch part {
+            case .bytes(let bytes):
+                pending += bytes
+                session.logBodyBytes += Int64(bytes.count)
+            case .file(let range):
+                filePartsLeft -= 1
+                // Each transmission owns its descriptor: the last one takes ours, the others a dup.
+                let partDescriptor = filePartsLeft == 0 ? descriptor : dup(descriptor)
+                let length = range.upperBound - range.lowerBound + 1
+                session.writesInFlight += 1
+                session.logBodyBytes += length
+                session.connection.transmitFile(descriptor: partDescriptor, offset: range.lowerBound, length: length,
+                                                 head: pending, context: session)
+                pending = []
+            }
+        }
+        if fileParts == 0 { close(descriptor) }
+        if !pending.isEmpty || session.writesInFlight == 0 {
+            session.writesInFlight += 1
+            session.connection.write(pending, context: session)
+        }
+    }
+
+    private func addCommonFields(to head: inout ResponseHead, _ session: HTTPSession) {
+        head.fields.insert(("Date", currentDate()), at: 0)
+        head.fields.insert(("Server", "swift-libevent-file-server"), at: 1)
+        if session.closesAfterResponse { head.add("Connection", "close") }
+    }
+
+    private func responseSent(_ session: HTTPSession) {
+        if logsAccess {
+            AccessLog.write(client: session.connection.peerAddress?.host ?? "-", requestLine: session.logRequestLine,
+                            status: session.logStatus, bodyBytes: session.logBodyBytes)
+        }
+        if session.closesAfterResponse || isShuttingDown { return reset(session) }
+        waitForRequest(session)
+    }
+
+    private func reset(_ session: HTTPSession) {
+        guard session.state != .resetting else { return }
+        session.state = .resetting
+        session.requestDeadline?.cancel()
+        session.connection.reset(context: session)
+    }
+
+    private func currentDate() -> String {
+        let now = time(nil)
+        if cachedDate.second != now { cachedDate = (now, HTTPDate.format(now)) }
+        return cachedDate.text
+    }
+}
+
+/// The request line of a head, for the access log.
+private func firstLine(of head: UnsafeRawBufferPointer) -> String {
+    let end = head.firstIndex(of: 0x0A) ?? head.count
+    let line = head[0..<end]
+    return String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
+}

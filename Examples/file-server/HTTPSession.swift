@@ -1,0 +1,56 @@
+import CompletionPort
+import Libevent
+import StaticHTTP
+
+/// One connection of the file server: the per-connection data of an IOCP server, passed as the
+/// context of every operation it issues, and its state in the cycle
+/// accept -> request -> transmit -> (request again, with keep-alive) -> reset -> accept.
+final class HTTPSession {
+    enum State {
+        /// An accept is pending (or the session is idle in the pool).
+        case waitingForAccept
+        /// Reading and parsing the next request head.
+        case waitingForRequest
+        /// A response is being written; `writesInFlight` operations are pending.
+        case transmitting
+        /// A reset is pending; every other packet is stale.
+        case resetting
+    }
+
+    let connection: HTTPServer.Port.Connection
+    /// Bytes received and not yet parsed (pipelined requests queue here).
+    let input = Buffer()
+    var state = State.waitingForAccept
+    /// Whether a read is pending.
+    var isReading = false
+    /// The length of the head just parsed.
+    var headLength = 0
+    /// Bytes of a request body still to be read and thrown away.
+    var bodyBytesToDiscard = 0
+    /// Write and transmit operations of the current response not yet completed.
+    var writesInFlight = 0
+    /// Close after the current response (HTTP/1.0, `Connection: close`, framing errors, shutdown).
+    var closesAfterResponse = false
+    /// What the access log will say about the current response.
+    var logRequestLine: String?
+    var logStatus = 0
+    var logBodyBytes: Int64 = 0
+    /// Fires when a request has not arrived complete within the idle timeout (slowloris included).
+    var requestDeadline: EventTimer?
+
+    init(connection: HTTPServer.Port.Connection) {
+        self.connection = connection
+    }
+
+    /// Back to a clean state for the next accept.
+    func prepareForReuse() {
+        input.drain(input.count)
+        state = .waitingForAccept
+        isReading = false
+        bodyBytesToDiscard = 0
+        writesInFlight = 0
+        closesAfterResponse = false
+        logRequestLine = nil
+        requestDeadline?.cancel()
+    }
+}

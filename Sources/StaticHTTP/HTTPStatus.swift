@@ -1,0 +1,36 @@
+/// An HTTP response status: its code and reason phrase.
+public struct HTTPStatus: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// The three-digit code.
+    public let code: Int
+    /// The reason phrase sent after the code.
+    public let reason: String
+
+    /// A status with `code` and `reason`.
+    public init(_ code: Int, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    /// `200 OK`-style text.
+    public var description: String { "\(code) \(reason)" }
+
+    /// Whether the response may carry a body (not 1xx, 204 or 304).
+    public var allowsBody: Bool { code >= 200 && code != 204 && code != 304 }
+
+    public static let ok = HTTPStatus(200, "OK")
+    public static let partialContent = HTTPStatus(206, "Partial Content")
+    public static let movedPermanently = HTTPStatus(301, "Moved Permanently")
+    public static let notModified = HTTPStatus(304, "Not Modified")
+    public static let badRequest = HTTPStatus(400, "Bad Request")
+    public static let forbidden = HTTPStatus(403, "Forbidden")
+    public static let notFound = HTTPStatus(404, "Not Found")
+    public static let methodNotAllowed = HTTPStatus(405, "Method Not Allowed")
+    public static let contentTooLarge = HTTPStatus(413, "Content Too Large")
+    public static let uriTooLong = HTTPStatus(414, "URI Too Long")
+    public static let rangeNotSatisfiable = HTTPStatus(416, "Range Not Satisfiable")
+    public static let headerFieldsTooLarge = HTTPStatus(431, "Request Header Fields Too Large")
+    public static let internalServerError = HTTPStatus(500, "Internal Server Error")
+    public static let notImplemented = HTTPStatus(501, "Not Implemented")
+    public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
+    public static let versionNotSupported = HTTPStatus(505, "HTTP Version Not Supported")
+}

@@ -1,0 +1,189 @@
+/// Why a request head was rejected: the status to answer with. The connection is closed after the
+/// answer, since the byte stream can no longer be trusted.
+public struct RequestError: Error, Equatable, Sendable {
+    /// The status to answer with (400, 414, 431, 501 or 505).
+    public let status: HTTPStatus
+    /// A short explanation, for the log and the error page.
+    public let detail: String
+
+    /// An error answered with `status`.
+    public init(_ status: HTTPStatus, _ detail: String) {
+        self.status = status
+        self.detail = detail
+    }
+}
+
+/// The parsed head of an HTTP/1.x request: request line and header fields.
+public struct RequestHead: Sendable {
+    /// The method token, case-sensitive (`GET`, `HEAD`...).
+    public let method: String
+    /// The request target exactly as sent (`/a%20b?x=1`, or absolute-form `http://host/a`).
+    public let target: String
+    /// The minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    public let minorVersion: Int
+    /// The header fields in order, names as sent.
+    public let fields: [(name: String, value: String)]
+    /// The request line as sent, for the access log.
+    public let requestLine: String
+
+    /// The longest request line accepted (414 beyond).
+    public static let maxRequestLineLength = 8 * 1024
+    /// The longest header block accepted, request line excluded (431 beyond).
+    public static let maxHeaderBlockLength = 16 * 1024
+    /// The most bytes that can hold a complete acceptable head (both limits and the blank line).
+    public static let maxHeadLength = maxRequestLineLength + maxHeaderBlockLength + 4
+
+    /// The value of the first field named `name` (case-insensitive), or nil.
+    public func field(_ name: String) -> String? {
+        fields.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// All values of the fields named `name` (case-insensitive), in order.
+    public func fieldValues(_ name: String) -> [String] {
+        fields.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
+
+    /// Whether the connection stays open after the response: HTTP/1.1 unless `Connection: close`;
+    /// HTTP/1.0 only with `Connection: keep-alive`.
+    public var keepsAlive: Bool {
+        let tokens = fieldValues("Connection").flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingSpaces().lowercased() }
+        if tokens.contains("close") { return false }
+        return minorVersion >= 1 || tokens.contains("keep-alive")
+    }
+
+    /// The body length announced by `Content-Length` (0 when absent).
+    ///
+    /// - Throws: `RequestError` (400) for `Transfer-Encoding` (with or without `Content-Length`:
+    ///   request smuggling shapes), several `Content-Length` fields, or one that is not a decimal
+    ///   number.
+    public func bodyLength() throws(RequestError) -> Int {
+        if !fieldValues("Transfer-Encoding").isEmpty {
+            throw RequestError(.badRequest, "Transfer-Encoding is not accepted on requests")
+        }
+        let lengths = fieldValues("Content-Length")
+        guard let value = lengths.first else { return 0 }
+        guard lengths.count == 1 else { throw RequestError(.badRequest, "several Content-Length fields") }
+        guard !value.isEmpty, value.utf8.count <= 18, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let length = Int(value) else {
+            throw RequestError(.badRequest, "invalid Content-Length")
+        }
+        return length
+    }
+
+    /// Where the head ends in `bytes` (the index just after the blank line), nil when it is not
+    /// complete yet.
+    ///
+    /// - Throws: `RequestError` 414 when the request line is longer than `maxRequestLineLength`,
+    ///   431 when the header block is longer than `maxHeaderBlockLength`, whether or not the head is
+    ///   complete yet: the caller never needs to buffer more than `maxHeadLength` bytes.
+    public static func headLength(in bytes: UnsafeRawBufferPointer) throws(RequestError) -> Int? {
+        guard let firstNewline = bytes.firstIndex(of: 0x0A) else {
+            if bytes.count > maxRequestLineLength + 1 { throw RequestError(.uriTooLong, "request line too long") }
+            return nil
+        }
+        if firstNewline > maxRequestLineLength + 1 { throw RequestError(.uriTooLong, "request line too long") }
+        var lineStart = firstNewline + 1
+        while lineStart < bytes.count {
+            guard let newline = bytes[lineStart...].firstIndex(of: 0x0A) else { break }
+            let lineLength = newline - lineStart
+            if lineLength == 0 || (lineLength == 1 && bytes[lineStart] == 0x0D) { return newline + 1 }
+            lineStart = newline + 1
+            if lineStart - firstNewline - 1 > maxHeaderBlockLength {
+                throw RequestError(.headerFieldsTooLarge, "header block too large")
+            }
+        }
+        if bytes.count - firstNewline - 1 > maxHeaderBlockLength {
+            throw RequestError(.headerFieldsTooLarge, "header block too large")
+        }
+        return nil
+    }
+
+    /// Parses a complete head (as delimited by `headLength(in:)`). Lines may end in CR LF or LF.
+    ///
+    /// - Throws: `RequestError`: 400 for a malformed request line or field, a missing `Host` in
+    ///   HTTP/1.1, bytes that are not visible ASCII in the target; 505 for a version other than
+    ///   HTTP/1.0 and HTTP/1.1.
+    public init(parsing head: UnsafeRawBufferPointer) throws(RequestError) {
+        var lines = head.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            line.last == 0x0D ? line.dropLast() : line
+        }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        guard let first = lines.first else { throw RequestError(.badRequest, "empty request") }
+        let parts = first.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw RequestError(.badRequest, "malformed request line")
+        }
+        guard parts[0].allSatisfy(isTokenByte) else { throw RequestError(.badRequest, "malformed method") }
+        guard parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw RequestError(.badRequest, "malformed request target")
+        }
+        let version = Array(parts[2])
+        guard version.count == 8, version.starts(with: Array("HTTP/".utf8)), version[6] == UInt8(ascii: "."),
+              isDigit(version[5]), isDigit(version[7]) else {
+            throw RequestError(.badRequest, "malformed HTTP version")
+        }
+        guard version[5] == UInt8(ascii: "1"), version[7] <= UInt8(ascii: "1") else {
+            throw RequestError(.versionNotSupported, "only HTTP/1.0 and HTTP/1.1 are supported")
+        }
+        method = String(decoding: parts[0], as: UTF8.self)
+        target = String(decoding: parts[1], as: UTF8.self)
+        minorVersion = Int(version[7] - UInt8(ascii: "0"))
+        requestLine = String(decoding: first, as: UTF8.self)
+
+        var fields: [(name: String, value: String)] = []
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw RequestError(.badRequest, "header line without a colon")
+            }
+            let name = line[line.startIndex..<colon]
+            // No space before the colon, no obsolete line folding: both are smuggling vectors.
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+                throw RequestError(.badRequest, "malformed header name")
+            }
+            let value = line[(colon + 1)...].trimmingPrefixAndSuffix { $0 == 0x20 || $0 == 0x09 }
+            guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+                throw RequestError(.badRequest, "control character in a header value")
+            }
+            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        self.fields = fields
+        if minorVersion == 1 {
+            let hosts = fields.filter { $0.name.lowercased() == "host" }
+            guard hosts.count == 1 else { throw RequestError(.badRequest, "HTTP/1.1 needs exactly one Host field") }
+        }
+    }
+}
+
+/// RFC 9110 `tchar`.
+private func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        return true
+    default:
+        return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+    }
+}
+
+private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+extension Collection where Element == UInt8 {
+    /// The collection without leading and trailing elements matching `predicate`.
+    func trimmingPrefixAndSuffix(while predicate: (UInt8) -> Bool) -> SubSequence {
+        let trimmedFront = drop(while: predicate)
+        var end = trimmedFront.endIndex
+        var index = trimmedFront.startIndex
+        while index != trimmedFront.endIndex {
+            if !predicate(trimmedFront[index]) { end = trimmedFront.index(after: index) }
+            index = trimmedFront.index(after: index)
+        }
+        return trimmedFront[trimmedFront.startIndex..<end]
+    }
+}
+
+extension StringProtocol {
+    /// The string without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> String {
+        String(decoding: utf8.trimmingPrefixAndSuffix { $0 == 0x20 || $0 == 0x09 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,67 @@
+/// A request target resolved to a path under the document root: percent-decoded once, `.` and `..`
+/// segments applied, never above the root. Pure: it touches no file system.
+public struct RequestTarget: Equatable, Sendable {
+    /// The path's segments below the root, each a file or directory name (never empty, `.`, `..`
+    /// or containing `/` or NUL). Empty for the root itself.
+    public let segments: [String]
+    /// Whether the path ended with `/` (asks for a directory).
+    public let hasTrailingSlash: Bool
+    /// The query string after `?` (without it), or nil. Ignored for lookup; kept for redirects.
+    public let query: String?
+
+    /// Resolves `target` (origin-form `/a/b?q`, or absolute-form `http://host/a/b?q`).
+    ///
+    /// - Throws: `RequestError` 400 for another form (`*`, `a/b`), a malformed `%` escape, `%00` or
+    ///   another control character, bytes that are not UTF-8, or `..` segments that would climb
+    ///   above the root.
+    public init(resolving target: String) throws(RequestError) {
+        var path = Substring(target)
+        if !path.hasPrefix("/") {
+            // Absolute-form: scheme://authority/path; only the path counts.
+            guard let schemeEnd = path.firstRange(of: "://"),
+                  ["http", "https"].contains(path[path.startIndex..<schemeEnd.lowerBound].lowercased()) else {
+                throw RequestError(.badRequest, "request target must be a path")
+            }
+            let afterAuthority = path[schemeEnd.upperBound...]
+            path = afterAuthority.firstIndex(of: "/").map { afterAuthority[$0...] } ?? "/"
+        }
+        if let fragment = path.firstIndex(of: "#") { path = path[..<fragment] }
+        if let questionMark = path.firstIndex(of: "?") {
+            query = String(path[path.index(after: questionMark)...])
+            path = path[..<questionMark]
+        } else {
+            query = nil
+        }
+        guard let decoded = PercentEncoding.decode(path.utf8) else {
+            throw RequestError(.badRequest, "malformed percent-escape in path")
+        }
+        guard !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw RequestError(.badRequest, "NUL or control character in path")
+        }
+        guard let text = String(validating: decoded, as: UTF8.self) else {
+            throw RequestError(.badRequest, "path is not UTF-8")
+        }
+        var segments: [String] = []
+        for segment in text.split(separator: "/", omittingEmptySubsequences: true) {
+            switch segment {
+            case ".": continue
+            case "..":
+                guard !segments.isEmpty else { throw RequestError(.badRequest, "path climbs above the root") }
+                segments.removeLast()
+            default: segments.append(String(segment))
+            }
+        }
+        self.segments = segments
+        hasTrailingSlash = text.hasSuffix("/") || text.hasSuffix("/.") || text.hasSuffix("/..") || segments.isEmpty
+    }
+
+    /// The path relative to the root, `a/b/c` (empty for the root).
+    public var relativePath: String { segments.joined(separator: "/") }
+
+    /// The normalised path, percent-encoded for a URL or a `Location` field: `/a%20b/c`, with a
+    /// trailing slash when `directory`. Safe to put in a header: it holds no CR, LF or quote.
+    public func encodedPath(asDirectory directory: Bool) -> String {
+        let path = "/" + segments.map(PercentEncoding.encodeSegment).joined(separator: "/")
+        return directory && !segments.isEmpty ? path + "/" : path
+    }
+}
