@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExampleServerTests",
-            dependencies: ["Libevent", "TestSupport", "echo-server", "daytime-server", "select-echo"],
+            dependencies: ["Libevent", "TestSupport", "echo-server", "daytime-server", "select-echo", "file-server"],
             swiftSettings: strict
         ),
         .testTarget(
