@@ -10,10 +10,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The main job. Until file-server exists, the echo server on port 7007.
+# The main job: the file server on its bundled sample site, http://127.0.0.1:8080/ (PORT=... to change).
+PORT ?= 8080
 run: deps
-	$(SWIFT) build -c release --product echo-server
-	.build/release/echo-server --port 7007
+	$(SWIFT) build -c release --product file-server
+	.build/release/file-server --port $(PORT) --access-log
 
 test: deps
 	$(SWIFT) build --build-tests
