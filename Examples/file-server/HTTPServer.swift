@@ -158,6 +158,7 @@ final class HTTPServer {
 
     private func respond(to request: RequestHead, on session: HTTPSession) {
         session.closesAfterResponse = !request.keepsAlive || isShuttingDown
+        session.announcesKeepAlive = request.minorVersion == 0 && !session.closesAfterResponse
         let bodyLength: Int
         do {
             bodyLength = try request.bodyLength()
@@ -249,7 +250,11 @@ final class HTTPServer {
     private func addCommonFields(to head: inout ResponseHead, _ session: HTTPSession) {
         head.fields.insert(("Date", currentDate()), at: 0)
         head.fields.insert(("Server", "swift-libevent-file-server"), at: 1)
-        if session.closesAfterResponse { head.add("Connection", "close") }
+        if session.closesAfterResponse {
+            head.add("Connection", "close")
+        } else if session.announcesKeepAlive {
+            head.add("Connection", "keep-alive")  // HTTP/1.0 clients assume a close otherwise
+        }
     }
 
     private func responseSent(_ session: HTTPSession) {

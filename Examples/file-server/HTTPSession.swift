@@ -31,6 +31,8 @@ final class HTTPSession {
     var writesInFlight = 0
     /// Close after the current response (HTTP/1.0, `Connection: close`, framing errors, shutdown).
     var closesAfterResponse = false
+    /// Say `Connection: keep-alive` (to an HTTP/1.0 client that asked for it).
+    var announcesKeepAlive = false
     /// What the access log will say about the current response.
     var logRequestLine: String?
     var logStatus = 0
@@ -50,6 +52,7 @@ final class HTTPSession {
         bodyBytesToDiscard = 0
         writesInFlight = 0
         closesAfterResponse = false
+        announcesKeepAlive = false
         logRequestLine = nil
         requestDeadline?.cancel()
     }

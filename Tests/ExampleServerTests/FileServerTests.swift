@@ -95,7 +95,8 @@ struct FileServerTests {
         let oldKeepAlive = try HTTPTestClient(address)
         for _ in 0..<2 {
             oldKeepAlive.send("GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-            #expect(oldKeepAlive.readResponse()?.status == 200)
+            let response = oldKeepAlive.readResponse()
+            #expect(response?.status == 200 && response?.headers["connection"] == "keep-alive")
         }
         #expect(server.terminate() == 0)
     }
