@@ -86,8 +86,11 @@ struct DocumentRoot {
         guard let canonical = realpath(candidate, nil) else { return nil }
         defer { free(canonical) }
         let resolved = String(cString: canonical)
-        guard resolved == path || resolved == "/" && path.isEmpty || resolved.hasPrefix(path + "/") else { return nil }
-        return resolved
+        // Compare bytes: String's == and hasPrefix use canonical equivalence, under which a sibling
+        // directory spelled with decomposed accents would pass for the root.
+        let inside = resolved.utf8.elementsEqual(path.utf8) || (path.isEmpty && resolved == "/")
+            || resolved.utf8.starts(with: (path + "/").utf8)
+        return inside ? resolved : nil
     }
 
     private static func entries(of directory: String) -> [DirectoryEntry]? {

@@ -38,21 +38,25 @@ public struct RequestTarget: Equatable, Sendable {
         guard !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
             throw RequestError(.badRequest, "NUL or control character in path")
         }
-        guard let text = String(validating: decoded, as: UTF8.self) else {
+        guard String(validating: decoded, as: UTF8.self) != nil else {
             throw RequestError(.badRequest, "path is not UTF-8")
         }
+        // Split and compare bytes, not Characters: a combining mark after `/` (or a prepended mark
+        // before it) would make `/` part of a larger Character and hide the separator.
         var segments: [String] = []
-        for segment in text.split(separator: "/", omittingEmptySubsequences: true) {
-            switch segment {
-            case ".": continue
-            case "..":
+        for segment in decoded.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if segment.elementsEqual([UInt8(ascii: ".")]) { continue }
+            if segment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
                 guard !segments.isEmpty else { throw RequestError(.badRequest, "path climbs above the root") }
                 segments.removeLast()
-            default: segments.append(String(segment))
+                continue
             }
+            segments.append(String(decoding: segment, as: UTF8.self))
         }
         self.segments = segments
-        hasTrailingSlash = text.hasSuffix("/") || text.hasSuffix("/.") || text.hasSuffix("/..") || segments.isEmpty
+        let lastSegment = decoded.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).last ?? []
+        hasTrailingSlash = segments.isEmpty || decoded.last == UInt8(ascii: "/")
+            || lastSegment.elementsEqual([UInt8(ascii: ".")]) || lastSegment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")])
     }
 
     /// The path relative to the root, `a/b/c` (empty for the root).

@@ -164,6 +164,30 @@ struct FileServerTests {
         #expect(server.terminate() == 0)
     }
 
+    @Test func rootCheckComparesBytesNotCanonicallyEquivalentText() throws {
+        // A root spelled with a precomposed é, a sibling spelled with e + combining accent (equal as
+        // Swift Strings, different directories), and a link from the root into the sibling.
+        let manager = FileManager.default
+        let parent = manager.temporaryDirectory.appendingPathComponent("file-server-nfc-\(UUID().uuidString)")
+        defer { try? manager.removeItem(at: parent) }
+        let root = parent.appendingPathComponent("caf\u{E9}")
+        let sibling = parent.appendingPathComponent("cafe\u{301}")
+        try manager.createDirectory(at: root, withIntermediateDirectories: true)
+        try manager.createDirectory(at: sibling, withIntermediateDirectories: true)
+        try TemporarySite.secret.write(to: sibling.appendingPathComponent("secret.txt"), atomically: true, encoding: .utf8)
+        try "mark".write(to: root.appendingPathComponent("\u{35A}x.txt"), atomically: true, encoding: .utf8)
+        try manager.createSymbolicLink(atPath: root.appendingPathComponent("link").path,
+                                       withDestinationPath: "../cafe\u{301}")
+        let server = try ChildProcess(builtProduct: "file-server", arguments: ["--port", "0", "--root", root.path])
+        let client = try HTTPTestClient(try server.listeningAddress())
+        client.get("/link/secret.txt")
+        let escaped = try #require(client.readResponse())
+        #expect(escaped.status == 404 && !escaped.text.contains(TemporarySite.secret))
+        client.get("/%CD%9Ax.txt")
+        #expect(client.readResponse()?.text == "mark", "a name starting with a combining mark is served")
+        #expect(server.terminate() == 0)
+    }
+
     @Test func bodyOnGetIsDiscardedWithoutDesynchronising() throws {
         let site = try TemporarySite()
         let (server, address) = try site.start()

@@ -61,6 +61,16 @@ struct RequestTargetTests {
         #expect(resolve("/a/..%252f") == .success(["a", "..%2f"]))
     }
 
+    @Test func separatorsAreFoundByByteNotByCharacter() {
+        // Found by the fuzzer: U+035A after `/` made `/` part of one Character, so the old
+        // Character-based split kept `/` inside a segment.
+        #expect(resolve("//%CD%9A%D0x/") == .failure(400), "invalid UTF-8")
+        #expect(resolve("//%CD%9Ax/") == .success(["\u{35A}x"]))
+        #expect(resolve("/a/%CC%9A../b") == .success(["a", "\u{31A}..", "b"]))
+        #expect(resolve("/x%D8%80/../../etc") == .failure(400), "U+0600 before `/` hides no separator")
+        #expect(resolve("/x%D8%80/../y") == .success(["y"]))
+    }
+
     @Test func badBytesAreRejected() {
         for target in ["/%00", "/a%00.html", "/a%0d%0aSet-Cookie:x", "/%", "/%4", "/%zz", "/%ff", "/%c3", "/a%7f"] {
             #expect(resolve(target) == .failure(400), "\(target)")

@@ -1,0 +1,33 @@
+// libFuzzer target: the request-head framer and parser (StaticHTTP's RequestHead) on arbitrary
+// bytes. Built by scripts/fuzz.sh together with the StaticHTTP sources, so no import is needed.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRequestHead(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let length: Int?
+    do {
+        length = try RequestHead.headLength(in: bytes)
+    } catch {
+        precondition([400, 414, 431].contains(error.status.code), "framing gave \(error.status)")
+        return 0
+    }
+    guard let length else {
+        precondition(size <= RequestHead.maxHeadLength, "an incomplete head over the limit was not rejected")
+        return 0
+    }
+    precondition(length > 0 && length <= size, "head length \(length) outside 1...\(size)")
+    do {
+        let head = try RequestHead(parsing: UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+        precondition(!head.method.isEmpty && !head.target.isEmpty, "empty method or target")
+        precondition(!head.target.utf8.contains { $0 <= 0x20 || $0 >= 0x7F }, "target with a space or control")
+        precondition(head.minorVersion == 0 || head.minorVersion == 1, "version 1.\(head.minorVersion)")
+        for field in head.fields {
+            precondition(!field.value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }, "CR, LF or NUL in a value")
+        }
+        _ = head.keepsAlive
+        if let body = try? head.bodyLength() { precondition(body >= 0, "negative body length") }
+    } catch {
+        precondition([400, 505].contains(error.status.code), "parsing gave \(error.status)")
+    }
+    return 0
+}
