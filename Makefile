@@ -1,8 +1,9 @@
 # The two commands a new user needs are `make run` and `make test`; both install libevent first
 # when pkg-config cannot find it (apt-get on Debian/Ubuntu, Homebrew on macOS).
 SWIFT ?= swift
+SHELL := /bin/bash
 
-.PHONY: deps build run test consumer docs bench-echo clean
+.PHONY: deps build run test test-asan test-tsan fuzz fuzz-smoke leaks soak consumer docs bench-echo clean
 
 deps:
 	@scripts/ensure-libevent.sh
@@ -16,10 +17,35 @@ run: deps
 	$(SWIFT) build -c release --product file-server
 	.build/release/file-server --port $(PORT) --access-log
 
+# The whole suite: the tests, the consumer package, the tests again under AddressSanitizer, and a
+# one-minute fuzz smoke per parser.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(MAKE) consumer
+	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
+
+# The test suite under AddressSanitizer (memory errors; leaks are checked by `make leaks`, because
+# the test runner and ArgumentParser's exit paths keep memory that LeakSanitizer would report).
+SANITIZER_ENV = SWIFT_BACKTRACE=enable=no
+test-asan: deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan 2> >(grep -v "Cannot export local symbol" >&2)
+	$(SANITIZER_ENV) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		$(SWIFT) test --sanitize=address --scratch-path .build-asan --skip-build
+
+# The test suite under ThreadSanitizer.
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SANITIZER_ENV) TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip-build
+
+# libFuzzer on the HTTP parsers: FUZZ_SECONDS per target (FUZZ_RUNS=N to stop after N executions).
+FUZZ_SECONDS ?= 600
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	scripts/fuzz.sh 60
 
 # A separate package that depends on this one by path, built and run as an app would.
 consumer: deps
@@ -36,4 +62,4 @@ bench-echo: deps
 	Benchmarks/echo/run.sh
 
 clean:
-	rm -rf .build Examples/Consumer/.build Benchmarks/bin
+	rm -rf .build .build-asan .build-tsan .build-fuzz Examples/Consumer/.build Benchmarks/bin

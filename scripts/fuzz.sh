@@ -4,6 +4,7 @@
 # New corpus entries go to .build-fuzz/corpus, crash inputs to .build-fuzz/crashes; the tree stays
 # clean. Exits non-zero if any target finds a crash.
 #   usage: scripts/fuzz.sh [SECONDS] [TARGET...]     targets: request-head request-target byte-ranges
+# With FUZZ_RUNS=N each target stops after N executions (or SECONDS, whichever comes first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -29,7 +30,7 @@ for target in "${targets[@]}"; do
     cp -n Fuzz/corpus/"$target"/* "$out/corpus/$target/" 2>/dev/null || true
     rm -f "$out/crashes/$target-"*
     log="$out/$target.log"
-    if "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    if "$out/$target" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$out/crashes/$target-" "$out/corpus/$target" > "$log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
         echo "fuzz $target: ${seconds}s, $runs executions, no crash"
