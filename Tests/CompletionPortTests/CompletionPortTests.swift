@@ -189,6 +189,29 @@ private final class Harness {
         #expect(harness.packets(.read).last?.status == .cancelled)
     }
 
+    @Test func closedConnectionsAreFreedOnceTheCallerDropsThem() throws {
+        let base = try EventBase()
+        let port = Port(base: base)
+        let listener = try port.listen(on: SocketAddress(parsing: "127.0.0.1:0"), key: .listener)
+        var operations: [CompletionOperation] = []
+        port.onCompletion = { packet in operations.append(packet.operation) }
+        var held = [port.makeConnection(key: .server), port.makeConnection(key: .server)]
+        weak let resetConnection = held[0]
+        weak let droppedOpenConnection = held[1]
+        for connection in held { listener.accept(into: connection, context: "accept") }
+        let clients = try (0..<2).map { _ in try blockingClient(to: listener.localAddress) }
+        defer { clients.forEach { close($0) } }
+        try runBounded(base) { operations.count == 2 }
+        held[0].read(into: Buffer(), context: "pending read")
+        held[0].reset(context: "reset")
+        held.removeAll()
+        #expect(resetConnection != nil, "a pending reset keeps its connection alive")
+        try runBounded(base) { operations.last == .reset }
+        #expect(resetConnection == nil, "a reset connection nobody holds is freed")
+        #expect(droppedOpenConnection == nil, "an open connection nobody holds is freed")
+        for client in clients { #expect(readAvailable(client).isEmpty, "and its socket is closed") }
+    }
+
     @Test func anEmptyAcceptPoolPausesTheListenerUntilAnAcceptIsIssued() throws {
         let harness = try Harness()
         let pool = (0..<2).map { _ in harness.port.makeConnection(key: .server) }
