@@ -23,7 +23,10 @@ final class EchoSession {
         self.connection = connection
     }
 
+    /// Back to a clean state for the next client. The chunk must be emptied: a write that failed
+    /// (the client reset) leaves its bytes in it, and they must never reach the next client.
     func prepareForReuse() {
+        chunk.drain(chunk.count)
         isReading = false
         bytesInFlight = 0
         peerHalfClosed = false

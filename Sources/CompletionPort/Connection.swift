@@ -99,7 +99,9 @@ extension CompletionPort {
         }
 
         /// Sends every byte of `buffer` (WSASend), moving them out of it without copying; completes
-        /// with the count once all have been handed to the kernel.
+        /// with the count once all have been handed to the kernel. When the connection has already
+        /// failed or is not connected, the write completes with the error and the bytes stay in
+        /// `buffer`: empty it before reusing it for another client.
         public func write(_ buffer: Buffer, context: Context) {
             let count = buffer.count
             queueWrite(.write, byteCount: count, disconnectAfterwards: false, context: context) {

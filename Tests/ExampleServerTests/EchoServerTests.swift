@@ -37,6 +37,23 @@ struct EchoServerTests {
     }
 
     @Test(arguments: EchoVariant.all)
+    func bytesOfAResetClientNeverReachTheNextOne(variant: EchoVariant) throws {
+        // Regression: the completion model reused a session whose failed write had left the reset
+        // client's bytes in its buffer, and echoed them to the next client.
+        let (server, address) = try variant.start()
+        for round in 0..<30 {
+            let rude = try blockingClient(to: address)
+            writeAll(rude, [UInt8](repeating: 0xEE, count: 200_000))
+            var linger = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(rude, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+            close(rude)  // RST with most of the echo unread
+            let report = try exerciseEcho(at: address, sizes: [10], seed: UInt64(round))
+            #expect(report.completed == 1, "round \(round): \(report.failures)")
+        }
+        #expect(server.terminate() == 0)
+    }
+
+    @Test(arguments: EchoVariant.all)
     func halfCloseFlushesThenCloses(variant: EchoVariant) throws {
         let (server, address) = try variant.start()
         let client = try blockingClient(to: address)
