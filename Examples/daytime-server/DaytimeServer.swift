@@ -34,7 +34,8 @@ struct DaytimeServer: ServerCommand {
     func run() throws {
         let base = try EventBase()
         let address = try options.address(port: port)
-        let clients = ConnectionRegistry<BufferedSocket>(limit: options.maxConnections)
+        let clients = ConnectionRegistry<BufferedSocket>(
+            limit: options.connectionLimit(program: "daytime-server"))
         var datagramService: DatagramDaytimeService?
         var announced: [(SocketAddress, Transport)] = []
         if !udp {

@@ -52,7 +52,7 @@ final class CompletionEchoServer: EchoServing {
         let listener = try port.listen(on: address, key: .listener)
         listener.onAcceptError = { error in printError("echo-server: \(error); retrying") }
         let idleTimeout = options.idleTimeout
-        pool = AcceptPool(listener: listener, limit: options.maxConnections) {
+        pool = AcceptPool(listener: listener, limit: options.connectionLimit(program: "echo-server")) {
             let connection = port.makeConnection(key: .client)
             connection.setTimeouts(read: idleTimeout, write: idleTimeout)
             return (connection, EchoSession(connection: connection))

@@ -14,7 +14,7 @@ final class ReadinessEchoServer: EchoServing {
     init(base: EventBase, address: SocketAddress, options: ServerOptions) throws {
         self.base = base
         idleTimeout = options.idleTimeout
-        clients = ConnectionRegistry(limit: options.maxConnections)
+        clients = ConnectionRegistry(limit: options.connectionLimit(program: "echo-server"))
         let listener = try Listener(base: base, address: address) { _, _, _ in }
         localAddress = listener.localAddress
         listener.onAccept = { [unowned self] _, descriptor, _ in self.serve(descriptor) }

@@ -41,7 +41,7 @@ struct DocumentRoot {
         let candidate = target.segments.isEmpty ? path + "/" : path + "/" + target.relativePath
         guard let resolved = resolveInsideRoot(candidate) else { return .failure(.notFound) }
         let descriptor = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard descriptor >= 0 else { return .failure(errno == EACCES ? .forbidden : .notFound) }
+        guard descriptor >= 0 else { return .failure(Self.status(forOpenError: errno)) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             close(descriptor)
@@ -76,8 +76,18 @@ struct DocumentRoot {
             if descriptor >= 0 { close(descriptor) }
         }
         guard listsDirectories else { return .failure(.forbidden) }
-        guard let entries = Self.entries(of: directory) else { return .failure(.forbidden) }
+        guard let entries = Self.entries(of: directory) else { return .failure(Self.status(forOpenError: errno)) }
         return .listing(entries)
+    }
+
+    /// 403 when access is denied, 503 when the process or system is out of descriptors (the
+    /// client may retry), 404 otherwise.
+    private static func status(forOpenError code: Int32) -> HTTPStatus {
+        switch code {
+        case EACCES, EPERM: .forbidden
+        case EMFILE, ENFILE, ENOMEM: .serviceUnavailable
+        default: .notFound
+        }
     }
 
     /// The canonical form of `candidate` if it is the root or below it; nil when it does not

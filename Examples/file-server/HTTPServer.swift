@@ -39,7 +39,7 @@ final class HTTPServer {
         let listener = try port.listen(on: address, key: .listener)
         listener.onAcceptError = { error in printError("file-server: \(error); retrying") }
         let idleTimeout = options.idleTimeout
-        pool = AcceptPool(listener: listener, limit: options.maxConnections) {
+        pool = AcceptPool(listener: listener, limit: options.connectionLimit(program: "file-server")) {
             let connection = port.makeConnection(key: .client)
             // Write timeout: a client that takes no bytes of a response for this long is dropped.
             connection.setTimeouts(read: nil, write: idleTimeout)

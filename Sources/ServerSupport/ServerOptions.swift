@@ -1,5 +1,10 @@
 public import ArgumentParser
 public import Libevent
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The command-line options every example server shares: `--host`, `--idle-timeout` and
 /// `--max-connections`. Each server declares its own `--port`, whose default differs.
@@ -35,6 +40,28 @@ public struct ServerOptions: ParsableArguments {
 
     /// The idle timeout as a duration.
     public var idleTimeout: Duration { .milliseconds(Int64((idleTimeoutSeconds * 1000).rounded(.up))) }
+
+    /// `maxConnections`, lowered if needed so that that many connections fit under the process's
+    /// descriptor limit (RLIMIT_NOFILE) with an eighth of it (at least 16) to spare for everything
+    /// else (files being sent, the listener, the loop). The soft
+    /// limit is first raised to the hard limit, as most servers do. A server that stays under the
+    /// result does not run out of descriptors for its own connections: further clients wait in the
+    /// backlog. When it lowers the limit, it says so on standard error, prefixed with `program`.
+    public func connectionLimit(program: String) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return maxConnections }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = min(limit.rlim_max, 1 << 20)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        guard limit.rlim_cur != rlim_t.max else { return maxConnections }  // RLIM_INFINITY
+        let descriptors = Int(clamping: limit.rlim_cur)
+        let available = max(1, descriptors - max(16, descriptors / 8))
+        guard available < maxConnections else { return maxConnections }
+        printError("\(program): serving at most \(available) connections at once to stay within the descriptor limit of \(descriptors)")
+        return available
+    }
 
     /// The address to bind: `host` with `port` (0 lets the kernel pick).
     public func address(port: UInt16) throws -> SocketAddress {

@@ -3,13 +3,6 @@ import Libevent
 import TestSupport
 import Testing
 
-/// The resident set size of process `pid` in KiB, from /proc.
-private func residentKiB(of pid: Int32) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
-    return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
-}
-
 /// Runs curl with `arguments`; returns its exit status and standard output.
 private func curl(_ arguments: [String]) throws -> (Int32, String) {
     let process = Process()
@@ -49,8 +42,7 @@ struct FileServerDownloadTests {
         let site = try TemporarySite()
         try site.makeLargeFile("big.bin", size: 64 << 20)
         let (server, address) = try site.start()
-        let pid = server.process.processIdentifier
-        let idle = try #require(residentKiB(of: pid))
+        let idle = try #require(server.residentKiB)
         let downloads = try (0..<20).map { _ in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -63,7 +55,7 @@ struct FileServerDownloadTests {
         }
         var peak = idle
         while downloads.contains(where: { $0.0.isRunning }) {
-            peak = max(peak, residentKiB(of: pid) ?? 0)
+            peak = max(peak, server.residentKiB ?? 0)
             usleep(20_000)
         }
         for (process, output) in downloads {

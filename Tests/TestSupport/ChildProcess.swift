@@ -12,11 +12,20 @@ public final class ChildProcess {
     /// Starts the executable `name` that SwiftPM built next to the test bundle. With
     /// `capturingStandardError`, standard error is kept for `standardErrorText()` (read it only
     /// after the process ended); otherwise it goes to the test's own standard error.
-    public init(builtProduct name: String, arguments: [String], capturingStandardError: Bool = false) throws {
+    /// With a `launcher` (such as `["/usr/bin/prlimit", "--nofile=64:64"]`), the launcher runs with
+    /// the product's path and `arguments` after its own; it must exec the product, so the process
+    /// is the product's.
+    public init(builtProduct name: String, arguments: [String], capturingStandardError: Bool = false,
+                launcher: [String] = []) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent(name)
-        process.executableURL = executable
-        process.arguments = arguments
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = launcher.dropFirst() + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.standardOutput = output
         errorOutput = capturingStandardError ? Pipe() : nil
         if let errorOutput { process.standardError = errorOutput }
@@ -29,6 +38,22 @@ public final class ChildProcess {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
         return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// The process's resident set size in KiB, from /proc (nil once it has exited).
+    public var residentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+    }
+
+    /// CPU time (user + system) the process has used so far, from /proc.
+    public var cpuTime: Duration? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let afterName = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: afterName)...].split(separator: " ")
+        guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        return .milliseconds((user + system) * 1000 / Int(sysconf(Int32(_SC_CLK_TCK))))
     }
 
     /// Everything the process wrote to standard error (when captured), read to its end.
