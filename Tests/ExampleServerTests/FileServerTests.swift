@@ -188,6 +188,28 @@ struct FileServerTests {
         #expect(server.terminate() == 0)
     }
 
+    @Test func fileNamesCannotInjectHeadersOrMarkup() throws {
+        let site = try TemporarySite()
+        let hostile = "evil\r\nSet-Cookie: stolen=1\r\n<b>x"
+        try FileManager.default.createDirectory(at: site.root.appendingPathComponent("sub/\(hostile)"),
+                                                withIntermediateDirectories: true)
+        let (server, address) = try site.start()
+        let client = try HTTPTestClient(address)
+        client.get("/sub/evil%0D%0ASet-Cookie:%20stolen=1%0D%0A%3Cb%3Ex")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 400, "CR and LF in a path are refused, so no redirect can carry them")
+        #expect(response.headers["set-cookie"] == nil)
+        client.get("/sub/")
+        let listing = try #require(client.readResponse())
+        #expect(listing.headers["set-cookie"] == nil && !listing.text.contains("<b>x"))
+        #expect(listing.text.contains("href=\"./evil%0D%0ASet-Cookie:%20stolen=1%0D%0A%3Cb%3Ex/\""),
+                "the link is percent-encoded")
+        client.get("/hello.txt", ["Range: bytes=" + (0..<1500).map { "\($0)-\($0)" }.joined(separator: ",")])
+        let huge = try #require(client.readResponse())
+        #expect(huge.status == 200 && huge.text == "hello, world\n", "an 11 KiB Range list gets the whole file once")
+        #expect(server.terminate() == 0)
+    }
+
     @Test func bodyOnGetIsDiscardedWithoutDesynchronising() throws {
         let site = try TemporarySite()
         let (server, address) = try site.start()
