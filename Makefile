@@ -31,7 +31,7 @@ test: deps
 SANITIZER_ENV = SWIFT_BACKTRACE=enable=no
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan 2> >(grep -v "Cannot export local symbol" >&2)
-	$(SANITIZER_ENV) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	$(SANITIZER_ENV) ASAN_OPTIONS=detect_leaks=0:suppressions=$(CURDIR)/Tests/asan-suppressions.txt \
 		$(SWIFT) test --sanitize=address --scratch-path .build-asan --skip-build
 
 # The test suite under ThreadSanitizer.
