@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,7 +154,10 @@ int main(int argc, char **argv) {
     qsort(samples, sample_count, sizeof *samples, cmp_u64);
     uint64_t p50 = sample_count ? samples[sample_count / 2] : 0;
     uint64_t p99 = sample_count ? samples[(sample_count * 99) / 100] : 0;
-    printf("msgs/s=%.0f p50_us=%.1f p99_us=%.1f bytes=%llu errors=%ld\n", (double)messages / elapsed,
-           (double)p50 / 1e3, (double)p99 / 1e3, (unsigned long long)bytes, errors);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    double cpu = (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+    printf("msgs/s=%.0f p50_us=%.1f p99_us=%.1f bytes=%llu errors=%ld cpu=%.2f\n", (double)messages / elapsed,
+           (double)p50 / 1e3, (double)p99 / 1e3, (unsigned long long)bytes, errors, cpu / elapsed);
     return messages > 0 ? 0 : 1;
 }
