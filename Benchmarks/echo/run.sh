@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Echo benchmark: the Swift echo-server on both models beside C peers on raw libevent events and
-# on libevent bufferevents. Each server is pinned to CPU 0, the C epoll load generator (verifies
+# on libevent bufferevents, and a SwiftNIO echo with one event loop (Benchmarks/nio-echo, a package
+# of its own so the library never depends on NIO). Each server is pinned to CPU 0, the C epoll load generator (verifies
 # every byte) to CPU 1; servers run interleaved (A B C D A B C D ...) for REPS repetitions of
 # SECONDS per cell. Reported per cell and server: median msgs/s with min-max, median p99 round trip,
 # the server's and the load generator's CPU share (a load generator near 1.00 is saturated: compare
@@ -19,14 +20,16 @@ $cc -O2 -Wall -Wextra -o "$bin/loadgen" Benchmarks/echo/loadgen.c
 $cc -O2 -Wall -Wextra -o "$bin/echo-bufferevent" Benchmarks/echo/echo-bufferevent.c $(pkg-config --cflags --libs libevent)
 $cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-config --cflags --libs libevent)
 swift build -c release --product echo-server >/dev/null
+swift build -c release --package-path Benchmarks/nio-echo >/dev/null
 
 declare -A servers=(
     [c-events]="$bin/echo-events 0"
     [c-bufferevent]="$bin/echo-bufferevent 0"
     [swift-completion]=".build/release/echo-server --model completion --port 0"
     [swift-readiness]=".build/release/echo-server --model readiness --port 0"
+    [swift-nio]="Benchmarks/nio-echo/.build/release/nio-echo 0"
 )
-order=(c-events c-bufferevent swift-completion swift-readiness)
+order=(c-events c-bufferevent swift-nio swift-completion swift-readiness)
 ticks=$(getconf CLK_TCK)
 
 start_server() {  # name -> sets pid, port

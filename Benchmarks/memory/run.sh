@@ -12,6 +12,7 @@ $cc -O2 -Wall -Wextra -o "$bin/echo-bufferevent" Benchmarks/echo/echo-buffereven
 $cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-config --cflags --libs libevent)
 swift build -c release --product echo-server >/dev/null
 swift build -c release --product file-server >/dev/null
+swift build -c release --package-path Benchmarks/nio-echo >/dev/null
 ulimit -n $((count + 1000))
 
 declare -A servers=(
@@ -19,9 +20,10 @@ declare -A servers=(
     [c-bufferevent]="$bin/echo-bufferevent 0"
     [swift-completion]=".build/release/echo-server --model completion --port 0"
     [swift-readiness]=".build/release/echo-server --model readiness --port 0"
+    [swift-nio]="Benchmarks/nio-echo/.build/release/nio-echo 0"
     [file-server]=".build/release/file-server --port 0"
 )
-order=(c-events c-bufferevent swift-completion swift-readiness file-server)
+order=(c-events c-bufferevent swift-nio swift-completion swift-readiness file-server)
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 echo "RSS with $count idle connections, $(date -u +%F)"
