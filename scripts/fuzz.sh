@@ -33,7 +33,8 @@ for target in "${targets[@]}"; do
     if "$out/$target" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$out/crashes/$target-" "$out/corpus/$target" > "$log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-        echo "fuzz $target: ${seconds}s, $runs executions, no crash"
+        rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+        echo "fuzz $target: $runs executions ($rate/s), no crash"
     else
         echo "fuzz $target: CRASH; see $log and $out/crashes/"
         grep -m3 -E "Fatal error|ERROR: AddressSanitizer|Precondition failed|deadly signal" "$log" || true

@@ -13,7 +13,7 @@ $cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-
 swift build -c release --product echo-server >/dev/null
 swift build -c release --product file-server >/dev/null
 swift build -c release --package-path Benchmarks/nio-echo >/dev/null
-ulimit -n $((count + 1000))
+ulimit -n $((count * 2 + 1000))
 
 declare -A servers=(
     [c-events]="$bin/echo-events 0"
