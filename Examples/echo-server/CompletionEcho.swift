@@ -44,7 +44,6 @@ final class CompletionEchoServer: EchoServing {
     let localAddress: SocketAddress
     private let port: Port
     private let pool: AcceptPool<EchoKey, EchoSession>
-    private var liveSessions: [ObjectIdentifier: EchoSession] = [:]
     private var isShuttingDown = false
 
     init(base: EventBase, address: SocketAddress, options: ServerOptions) throws {
@@ -71,7 +70,6 @@ final class CompletionEchoServer: EchoServing {
         switch (packet.operation, packet.status) {
         case (.accept, .success):
             pool.acceptCompleted(session.connection, context: session, succeeded: true)
-            liveSessions[ObjectIdentifier(session)] = session
             if isShuttingDown { reset(session) } else { read(session) }
         case (.accept, _):
             pool.acceptCompleted(session.connection, context: session, succeeded: false)
@@ -93,7 +91,6 @@ final class CompletionEchoServer: EchoServing {
                 read(session)
             }
         case (.reset, _):
-            liveSessions[ObjectIdentifier(session)] = nil
             session.prepareForReuse()
             pool.release(session.connection, context: session)
         default:
@@ -116,8 +113,8 @@ final class CompletionEchoServer: EchoServing {
     func beginShutdown() {
         isShuttingDown = true
         pool.stop()
-        for session in liveSessions.values where session.bytesInFlight == 0 { reset(session) }
+        for session in pool.liveContexts where session.bytesInFlight == 0 { reset(session) }
     }
 
-    var isFinished: Bool { liveSessions.isEmpty }
+    var isFinished: Bool { pool.liveCount == 0 }
 }

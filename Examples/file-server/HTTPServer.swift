@@ -30,7 +30,6 @@ final class HTTPServer {
     private let idleTimeout: Duration
     private let logsAccess: Bool
     private let boundary = "swift-libevent-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
-    private var liveSessions: [ObjectIdentifier: HTTPSession] = [:]
     private var isShuttingDown = false
     private var cachedDate = (second: 0, text: "")
 
@@ -61,13 +60,13 @@ final class HTTPServer {
     func beginShutdown() {
         isShuttingDown = true
         pool.stop()
-        for session in liveSessions.values {
+        for session in pool.liveContexts {
             if session.state == .waitingForRequest { reset(session) } else { session.closesAfterResponse = true }
         }
     }
 
     /// True once no connection is live.
-    var isFinished: Bool { liveSessions.isEmpty }
+    var isFinished: Bool { pool.liveCount == 0 }
 
     // MARK: Completions
 
@@ -78,7 +77,6 @@ final class HTTPServer {
         switch (packet.operation, packet.status) {
         case (.accept, .success):
             pool.acceptCompleted(session.connection, context: session, succeeded: true)
-            liveSessions[ObjectIdentifier(session)] = session
             if isShuttingDown { return reset(session) }
             waitForRequest(session)
         case (.accept, _):
@@ -90,7 +88,6 @@ final class HTTPServer {
             session.writesInFlight -= 1
             if session.writesInFlight == 0 { responseSent(session) }
         case (.reset, _):
-            liveSessions[ObjectIdentifier(session)] = nil
             session.prepareForReuse()
             pool.release(session.connection, context: session)
         default:

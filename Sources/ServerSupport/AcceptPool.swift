@@ -5,15 +5,18 @@ public import CompletionPort
 ///
 /// The pool keeps up to `window` accepts pending while fewer than `limit` connections are live, so
 /// the number of live connections never exceeds `limit` (further clients wait in the backlog), and
-/// keeps at most `window` idle connection objects for reuse.
-public final class AcceptPool<Key, Context> {
+/// keeps at most `window` idle connection objects for reuse. It also keeps the live connections'
+/// contexts, for a server that must visit them (at shutdown, say).
+public final class AcceptPool<Key, Context: AnyObject> {
     /// The completion port's types, for brevity.
     public typealias Port = CompletionPort<Key, Context>
 
     /// The most live connections at once.
     public let limit: Int
     /// How many connections have been accepted and not yet released.
-    public private(set) var liveCount = 0
+    public var liveCount: Int { live.count }
+    /// The contexts of the live connections, in no particular order.
+    public var liveContexts: some Collection<Context> { live.values }
     /// How many accepts are pending.
     public private(set) var pendingCount = 0
 
@@ -21,6 +24,7 @@ public final class AcceptPool<Key, Context> {
     private let window: Int
     private let makeIdle: () -> (Port.Connection, Context)
     private var idle: [(connection: Port.Connection, context: Context)] = []
+    private var live: [ObjectIdentifier: Context] = [:]
     private var isStopped = false
 
     /// A pool on `listener`; `makeIdle` creates a fresh connection and the context its accept is
@@ -44,7 +48,7 @@ public final class AcceptPool<Key, Context> {
     public func acceptCompleted(_ connection: Port.Connection, context: Context, succeeded: Bool) {
         pendingCount -= 1
         if succeeded {
-            liveCount += 1
+            live[ObjectIdentifier(context)] = context
         } else {
             keepIdle(connection, context)
         }
@@ -53,7 +57,7 @@ public final class AcceptPool<Key, Context> {
 
     /// Returns a live connection that has been reset (or closed) to the pool, for a later accept.
     public func release(_ connection: Port.Connection, context: Context) {
-        liveCount -= 1
+        live[ObjectIdentifier(context)] = nil
         keepIdle(connection, context)
         topUp()
     }
