@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: deps build run test test-asan test-tsan fuzz fuzz-smoke leaks soak consumer docs bench bench-echo bench-memory clean
+.PHONY: deps build run test test-asan test-tsan fuzz fuzz-smoke leaks soak consumer docs bench bench-echo bench-http bench-memory clean
 
 deps:
 	@scripts/ensure-libevent.sh
@@ -68,14 +68,18 @@ docs: deps
 		--disable-indexing --transform-for-static-hosting --output-path .build/docs-site
 	@echo "serve it: python3 -m http.server -d .build/docs-site 8000; open http://127.0.0.1:8000/documentation/libevent/"
 
-# Benchmarks beside their peers (see BENCHMARKS.md). The HTTP part (wrk against nginx, evhttp and
-# SwiftNIO) is not written yet.
-bench: bench-echo bench-memory
+# Benchmarks beside their peers (see BENCHMARKS.md). The SwiftNIO file-server peer is not written yet.
+bench: bench-echo bench-http bench-memory
 
 # Echo: both Swift models beside C on raw libevent events and on bufferevents, pinned to separate
 # cores, interleaved, 3 x 5 s per cell, four cells.
 bench-echo: deps
 	Benchmarks/echo/run.sh
+
+# HTTP: wrk -t1 against file-server, nginx (one worker) and evhttp; needs wrk and nginx
+# (apt-get install wrk nginx-light).
+bench-http: deps
+	Benchmarks/http/run.sh
 
 # RSS idle and with 5,000 idle connections, per server.
 bench-memory: deps

@@ -42,6 +42,9 @@ final class HTTPServer {
             let connection = port.makeConnection(key: .client)
             // Write timeout: a client that takes no bytes of a response for this long is dropped.
             connection.setTimeouts(read: nil, write: idleTimeout)
+            // The head and a small file go out as separate writes: without this, the second waits
+            // for the client's delayed ACK (40 ms per response on a keep-alive connection).
+            connection.sendsImmediately = true
             return (connection, HTTPSession(connection: connection))
         }
         self.base = base

@@ -58,6 +58,13 @@ extension CompletionPort {
         /// The socket's descriptor, or -1 when idle.
         public var descriptor: Int32 { socket?.descriptor ?? -1 }
 
+        /// Whether this and later sockets of the connection send small writes at once (TCP_NODELAY,
+        /// Nagle's algorithm off). Request/response servers want this: otherwise a response head
+        /// and a small body sent separately can wait 40 ms for a delayed acknowledgement.
+        public var sendsImmediately = false {
+            didSet { try? socket?.setNoDelay(sendsImmediately) }
+        }
+
         /// Sets how long a pending read may wait for data, and a pending write for the peer to take
         /// bytes, before completing with `.failed` (errno ETIMEDOUT). Nil: no limit. Applies to this
         /// and later sockets of the connection.
@@ -252,6 +259,7 @@ extension CompletionPort {
             writeFailure = nil
             sawEndOfStream = false
             socket.setTimeouts(read: readTimeout, write: writeTimeout)
+            if sendsImmediately { try? socket.setNoDelay(true) }
             socket.onRead = { [unowned self] _ in self.serviceReads() }
             socket.onWrite = { [unowned self] _ in self.serviceWrites() }
             socket.onEvent = { [unowned self] _, event in self.socketEvent(event) }

@@ -212,6 +212,25 @@ private final class Harness {
         for client in clients { #expect(readAvailable(client).isEmpty, "and its socket is closed") }
     }
 
+    @Test func sendsImmediatelyTurnsNagleOffOnAcceptedSockets() throws {
+        let harness = try Harness()
+        let connection = harness.port.makeConnection(key: .server)
+        connection.sendsImmediately = true
+        harness.listener.accept(into: connection, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        defer { close(client) }
+        try harness.run { harness.packets(.accept).count == 1 }
+        func noDelay(_ descriptor: Int32) -> Int32 {
+            var value: Int32 = -1
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length)
+            return value
+        }
+        #expect(noDelay(connection.descriptor) == 1)
+        connection.sendsImmediately = false
+        #expect(noDelay(connection.descriptor) == 0)
+    }
+
     @Test func anEmptyAcceptPoolPausesTheListenerUntilAnAcceptIsIssued() throws {
         let harness = try Harness()
         let pool = (0..<2).map { _ in harness.port.makeConnection(key: .server) }

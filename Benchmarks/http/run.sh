@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# HTTP benchmark: file-server beside nginx (one worker, sendfile on, access_log off, foreground with
+# its own config and temp paths) and a C server on libevent's evhttp. wrk -t1 at 32 and 256
+# connections on 1 KiB, 64 KiB and 1 MiB files; server (all its processes) pinned to CPU 0, wrk to
+# CPU 1; servers interleaved, REPS x SECONDS per cell; medians with min-max, CPU shares of server
+# and wrk, requests per server CPU-second, and ratios to nginx from the same run.
+# The SwiftNIO file-server peer is not written yet.
+#   usage: Benchmarks/http/run.sh [SECONDS=5] [REPS=3]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-5}
+reps=${2:-3}
+for tool in wrk nginx; do
+    command -v $tool >/dev/null || PATH=$PATH:/usr/sbin
+    command -v $tool >/dev/null || { echo "http bench: $tool is missing (apt-get install wrk nginx-light)" >&2; exit 2; }
+done
+bin=Benchmarks/bin
+mkdir -p "$bin"
+cc -O2 -Wall -Wextra -o "$bin/evhttp-server" Benchmarks/http/evhttp-server.c $(pkg-config --cflags --libs libevent)
+swift build -c release --product file-server >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"   # nginx's worker runs as nobody
+mkdir -p "$work/root"
+head -c 1024 /dev/urandom > "$work/root/1k.bin"
+head -c 65536 /dev/urandom > "$work/root/64k.bin"
+head -c 1048576 /dev/urandom > "$work/root/1m.bin"
+ticks=$(getconf CLK_TCK)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_server() {  # name -> sets pid, port
+    port=$(free_port)
+    case $1 in
+        file-server) taskset -c 0 .build/release/file-server --port "$port" --root "$work/root" >/dev/null & pid=$! ;;
+        evhttp) taskset -c 0 "$bin/evhttp-server" "$port" "$work/root" >/dev/null & pid=$! ;;
+        nginx)
+            mkdir -p "$work/nginx"
+            cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 10000000;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    default_type application/octet-stream;
+    server { listen 127.0.0.1:$port; root $work/root; }
+}
+CONF
+            taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null & pid=$! ;;
+    esac
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin" && return
+        sleep 0.05
+    done
+    echo "server $1 did not start" >&2
+    exit 1
+}
+
+# CPU ticks of a process and its children (nginx's worker).
+cpu_ticks() {
+    local total=0
+    for p in $1 $(pgrep -P "$1" || true); do
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+    done
+    echo $total
+}
+
+order=(nginx evhttp file-server)
+files=(1k.bin 64k.bin 1m.bin)
+results=$(mktemp)
+for connections in 32 256; do
+    for file in "${files[@]}"; do
+        for rep in $(seq "$reps"); do
+            for name in "${order[@]}"; do
+                start_server "$name"
+                before=$(cpu_ticks "$pid")
+                out=$(taskset -c 1 bash -c "wrk -t1 -c$connections -d${seconds}s http://127.0.0.1:$port/$file; awk '{ print \"wrk_ticks=\" \$16 + \$17 }' /proc/\$\$/stat")
+                after=$(cpu_ticks "$pid")
+                kill "$pid"; wait "$pid" 2>/dev/null || true
+                rate=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
+                errors=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$out")
+                wrk_cpu=$(awk -v t="$(sed -n 's/^wrk_ticks=//p' <<<"$out")" -v hz="$ticks" -v s="$seconds" 'BEGIN { printf "%.2f", t / hz / s }')
+                server_cpu=$(awk -v t=$((after - before)) -v hz="$ticks" -v s="$seconds" 'BEGIN { printf "%.2f", t / hz / s }')
+                if [ -n "$errors" ] && [ "$errors" != 0 ]; then
+                    echo "http bench: $name answered $errors non-2xx responses for /$file; not a valid run" >&2
+                    exit 1
+                fi
+                echo "$connections|$file|$name|${rate%.*}|$server_cpu|$wrk_cpu" >>"$results"
+                echo "  c=$connections $file rep $rep $name: ${rate} req/s, server cpu $server_cpu, wrk cpu $wrk_cpu, non-2xx ${errors:-0}" >&2
+            done
+        done
+    done
+done
+
+median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
+echo
+echo "HTTP, $(date -u +%F), $(nproc) cores, wrk -t1, median of $reps x ${seconds}s (min-max); ratio vs nginx in this run"
+echo
+echo "| conns | file | server | req/s (min-max) | CPU server/wrk | req per server CPU-s | ratio req/s | ratio per CPU-s |"
+echo "|---|---|---|---|---|---|---|---|"
+for connections in 32 256; do
+    for file in "${files[@]}"; do
+        nginx_rate=$(grep "^$connections|$file|nginx|" "$results" | cut -d'|' -f4 | median)
+        nginx_cpu=$(grep "^$connections|$file|nginx|" "$results" | cut -d'|' -f5 | median)
+        for name in "${order[@]}"; do
+            rows=$(grep "^$connections|$file|$name|" "$results")
+            rate=$(cut -d'|' -f4 <<<"$rows" | median)
+            low=$(cut -d'|' -f4 <<<"$rows" | sort -n | head -1)
+            high=$(cut -d'|' -f4 <<<"$rows" | sort -n | tail -1)
+            server_cpu=$(cut -d'|' -f5 <<<"$rows" | median)
+            wrk_cpu=$(cut -d'|' -f6 <<<"$rows" | median)
+            per_cpu=$(awk -v r="$rate" -v c="$server_cpu" 'BEGIN { printf "%.0f", (c > 0 ? r / c : 0) }')
+            ratio=$(awk -v r="$rate" -v b="$nginx_rate" 'BEGIN { printf "%.2f", r / b }')
+            ratio_cpu=$(awk -v r="$rate" -v c="$server_cpu" -v b="$nginx_rate" -v bc="$nginx_cpu" 'BEGIN { printf "%.2f", (c > 0 && bc > 0 ? (r / c) / (b / bc) : 0) }')
+            echo "| $connections | $file | $name | $rate ($low-$high) | $server_cpu/$wrk_cpu | $per_cpu | ${ratio}x | ${ratio_cpu}x |"
+        done
+    done
+done
+rm -f "$results"
