@@ -113,12 +113,8 @@ final class HTTPServer {
 
     /// Discards body bytes, then parses the next request head if it is complete, or reads more.
     private func processInput(_ session: HTTPSession) {
-        if session.bodyBytesToDiscard > 0 {
-            let count = min(session.bodyBytesToDiscard, session.input.count)
-            session.input.drain(count)
-            session.bodyBytesToDiscard -= count
-            if session.bodyBytesToDiscard > 0 { return read(session) }
-        }
+        discardBufferedBody(session)
+        if session.bodyBytesToDiscard > 0 { return read(session) }
         guard session.state == .waitingForRequest else { return }
         let available = min(session.input.count, RequestHead.maxHeadLength)
         let parsed: Result<RequestHead, RequestError>?
@@ -148,6 +144,13 @@ final class HTTPServer {
         }
     }
 
+    /// Throws away as much of the request body still owed as the input holds.
+    private func discardBufferedBody(_ session: HTTPSession) {
+        let count = min(session.bodyBytesToDiscard, session.input.count)
+        session.input.drain(count)
+        session.bodyBytesToDiscard -= count
+    }
+
     private func read(_ session: HTTPSession) {
         guard !session.isReading else { return }
         session.isReading = true
@@ -171,11 +174,7 @@ final class HTTPServer {
             return send(.errorPage(.contentTooLarge), to: session, method: request.method)
         }
         session.bodyBytesToDiscard = bodyLength
-        if bodyLength > 0 {
-            let count = min(bodyLength, session.input.count)
-            session.input.drain(count)
-            session.bodyBytesToDiscard -= count
-        }
+        discardBufferedBody(session)
         guard request.method == "GET" || request.method == "HEAD" else {
             var response = InMemoryResponse.errorPage(.methodNotAllowed)
             response.head.add("Allow", "GET, HEAD")
