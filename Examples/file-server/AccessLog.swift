@@ -1,4 +1,5 @@
 import ServerSupport
+import StaticHTTP
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,14 +9,12 @@ import Darwin
 /// Common Log Format lines on standard error:
 /// `127.0.0.1 - - [28/Nov/2026:21:50:12 +0000] "GET / HTTP/1.1" 200 1234`.
 enum AccessLog {
-    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
     /// Writes one line. `requestLine` is escaped: `"` and `\` get a backslash, control and non-ASCII
     /// bytes become `\xHH`, so a hostile request cannot forge or split log lines.
     static func write(client: String, requestLine: String?, status: Int, bodyBytes: Int64) {
         let request = requestLine.map(escape) ?? "-"
         let size = bodyBytes > 0 ? String(bodyBytes) : "-"
-        printError("\(client) - - [\(timestamp())] \"\(request)\" \(status) \(size)")
+        printError("\(client) - - [\(HTTPDate.formatCommonLog(time(nil)))] \"\(request)\" \(status) \(size)")
     }
 
     static func escape(_ text: String) -> String {
@@ -31,14 +30,5 @@ enum AccessLog {
             }
         }
         return result
-    }
-
-    private static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(two(parts.tm_mday))/\(monthNames[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
     }
 }

@@ -18,6 +18,15 @@ public enum HTTPDate {
             + "\(parts.tm_year + 1900) \(twoDigits(Int(parts.tm_hour))):\(twoDigits(Int(parts.tm_min))):\(twoDigits(Int(parts.tm_sec))) GMT"
     }
 
+    /// `28/Nov/2026:21:50:12 +0000`, the Common Log Format timestamp, for `seconds` since the epoch.
+    public static func formatCommonLog(_ seconds: Int) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return "\(twoDigits(Int(parts.tm_mday)))/\(monthNames[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
+            + "\(twoDigits(Int(parts.tm_hour))):\(twoDigits(Int(parts.tm_min))):\(twoDigits(Int(parts.tm_sec))) +0000"
+    }
+
     /// Seconds since the epoch for an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
     /// (`Sunday, 06-Nov-94 08:49:37 GMT`) or asctime (`Sun Nov  6 08:49:37 1994`) date; nil when
     /// `text` is none of them.
