@@ -35,12 +35,12 @@ public struct RequestHead: Sendable {
 
     /// The value of the first field named `name` (case-insensitive), or nil.
     public func field(_ name: String) -> String? {
-        fields.first { $0.name.lowercased() == name.lowercased() }?.value
+        fields.first { namesMatch($0.name, name) }?.value
     }
 
     /// All values of the fields named `name` (case-insensitive), in order.
     public func fieldValues(_ name: String) -> [String] {
-        fields.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        fields.filter { namesMatch($0.name, name) }.map(\.value)
     }
 
     /// Whether the connection stays open after the response: HTTP/1.1 unless `Connection: close`;
@@ -149,7 +149,7 @@ public struct RequestHead: Sendable {
         }
         self.fields = fields
         if minorVersion == 1 {
-            let hosts = fields.filter { $0.name.lowercased() == "host" }
+            let hosts = fields.filter { namesMatch($0.name, "Host") }
             guard hosts.count == 1 else { throw RequestError(.badRequest, "HTTP/1.1 needs exactly one Host field") }
         }
     }
@@ -166,6 +166,16 @@ private func isTokenByte(_ byte: UInt8) -> Bool {
 }
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+/// Whether two field names are equal ignoring ASCII case (names are tokens), without allocating:
+/// this runs for every field lookup of every request.
+private func namesMatch(_ lhs: String, _ rhs: String) -> Bool {
+    lhs.utf8.elementsEqual(rhs.utf8) { asciiLowercased($0) == asciiLowercased($1) }
+}
+
+private func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+}
 
 extension Collection where Element == UInt8 {
     /// The collection without leading and trailing elements matching `predicate`.
