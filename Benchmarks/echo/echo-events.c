@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include "listen.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,17 +93,5 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 }
 
 int main(int argc, char **argv) {
-    signal(SIGPIPE, SIG_IGN);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(argc > 1 ? (uint16_t)atoi(argv[1]) : 0)};
-    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-    struct event_base *base = event_base_new();
-    struct evconnlistener *l = evconnlistener_new_bind(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                                       511, (struct sockaddr *)&sin, sizeof sin);
-    if (!l) { perror("bind"); return 1; }
-    struct sockaddr_in bound; socklen_t blen = sizeof bound;
-    getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&bound, &blen);
-    printf("listening on 127.0.0.1:%d\n", ntohs(bound.sin_port));
-    fflush(stdout);
-    event_base_dispatch(base);
-    return 0;
+    return serve_on_loopback(argc > 1 ? argv[1] : NULL, on_accept);
 }

@@ -13,23 +13,8 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-5}
 reps=${2:-3}
 cells=(${3:-64:64:1 64:4096:16 1000:64:1 1000:4096:16})
-bin=Benchmarks/bin
-mkdir -p "$bin"
-cc=${CC:-cc}
+source Benchmarks/echo/peers.sh
 $cc -O2 -Wall -Wextra -o "$bin/loadgen" Benchmarks/echo/loadgen.c
-$cc -O2 -Wall -Wextra -o "$bin/echo-bufferevent" Benchmarks/echo/echo-bufferevent.c $(pkg-config --cflags --libs libevent)
-$cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-config --cflags --libs libevent)
-swift build -c release --product echo-server >/dev/null
-swift build -c release --package-path Benchmarks/nio-echo >/dev/null
-
-declare -A servers=(
-    [c-events]="$bin/echo-events 0"
-    [c-bufferevent]="$bin/echo-bufferevent 0"
-    [swift-completion]=".build/release/echo-server --model completion --port 0"
-    [swift-readiness]=".build/release/echo-server --model readiness --port 0"
-    [swift-nio]="Benchmarks/nio-echo/.build/release/nio-echo 0"
-)
-order=(c-events c-bufferevent swift-nio swift-completion swift-readiness)
 ticks=$(getconf CLK_TCK)
 
 start_server() {  # name -> sets pid, port

@@ -5,25 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 count=${1:-5000}
-bin=Benchmarks/bin
-mkdir -p "$bin"
-cc=${CC:-cc}
-$cc -O2 -Wall -Wextra -o "$bin/echo-bufferevent" Benchmarks/echo/echo-bufferevent.c $(pkg-config --cflags --libs libevent)
-$cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-config --cflags --libs libevent)
-swift build -c release --product echo-server >/dev/null
+source Benchmarks/echo/peers.sh
 swift build -c release --product file-server >/dev/null
-swift build -c release --package-path Benchmarks/nio-echo >/dev/null
 ulimit -n $((count * 2 + 1000))
-
-declare -A servers=(
-    [c-events]="$bin/echo-events 0"
-    [c-bufferevent]="$bin/echo-bufferevent 0"
-    [swift-completion]=".build/release/echo-server --model completion --port 0"
-    [swift-readiness]=".build/release/echo-server --model readiness --port 0"
-    [swift-nio]="Benchmarks/nio-echo/.build/release/nio-echo 0"
-    [file-server]=".build/release/file-server --port 0"
-)
-order=(c-events c-bufferevent swift-nio swift-completion swift-readiness file-server)
+servers[file-server]=".build/release/file-server --port 0"
+order+=(file-server)
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 echo "RSS with $count idle connections, $(date -u +%F)"

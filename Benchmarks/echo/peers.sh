@@ -1,0 +1,18 @@
+# Sourced by the echo and memory benchmarks: builds the echo servers under comparison and defines
+# `servers` (name -> command line printing "listening on 127.0.0.1:PORT") and `order`.
+bin=Benchmarks/bin
+mkdir -p "$bin"
+cc=${CC:-cc}
+$cc -O2 -Wall -Wextra -o "$bin/echo-bufferevent" Benchmarks/echo/echo-bufferevent.c $(pkg-config --cflags --libs libevent)
+$cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-config --cflags --libs libevent)
+swift build -c release --product echo-server >/dev/null
+swift build -c release --package-path Benchmarks/nio-echo >/dev/null
+
+declare -A servers=(
+    [c-events]="$bin/echo-events 0"
+    [c-bufferevent]="$bin/echo-bufferevent 0"
+    [swift-completion]=".build/release/echo-server --model completion --port 0"
+    [swift-readiness]=".build/release/echo-server --model readiness --port 0"
+    [swift-nio]="Benchmarks/nio-echo/.build/release/nio-echo 0"
+)
+order=(c-events c-bufferevent swift-nio swift-completion swift-readiness)
