@@ -34,27 +34,28 @@ public final class Buffer {
     }
 
     private var storage: OpaquePointer?
-    private let isOwned: Bool
 
     /// A new, empty buffer, freed with this object.
-    public init() {
+    public convenience init() {
         guard let buffer = evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
-        storage = buffer
-        isOwned = true
+        self.init(owning: buffer)
     }
 
-    /// A view of an evbuffer owned by someone else (a bufferevent), valid until `detach()`.
-    init(borrowing buffer: OpaquePointer) {
+    /// Takes ownership of `buffer`: it is freed by `free()` or with this object.
+    init(owning buffer: OpaquePointer) {
         storage = buffer
-        isOwned = false
     }
 
     deinit {
-        if isOwned, let storage { evbuffer_free(storage) }
+        if let storage { evbuffer_free(storage) }
     }
 
-    /// Marks a borrowed buffer as gone: its owner freed it.
-    func detach() {
+    /// The evbuffer, or nil once freed.
+    var pointerIfOpen: OpaquePointer? { storage }
+
+    /// Frees the evbuffer now (a closed socket's buffers); any later use of this object traps.
+    func freeStorage() {
+        if let storage { evbuffer_free(storage) }
         storage = nil
     }
 
@@ -75,7 +76,7 @@ public final class Buffer {
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
         precondition(evbuffer_add(pointer, start, bytes.count) == 0,
-                     "evbuffer_add failed (out of memory, or appending to a socket's input buffer)")
+                     "evbuffer_add failed: out of memory")
     }
 
     /// Appends a copy of `bytes`.
@@ -118,7 +119,7 @@ public final class Buffer {
     /// Discards up to `count` bytes from the front.
     public func drain(_ count: Int) {
         precondition(evbuffer_drain(pointer, count) == 0,
-                     "evbuffer_drain failed (draining a socket's output buffer?)")
+                     "evbuffer_drain failed")
     }
 
     /// A copy of up to `count` bytes from the front, leaving them in the buffer.
@@ -190,19 +191,16 @@ public final class Buffer {
     /// no intermediate copy). Returns the count read (0: end of stream), or nil when the read would
     /// block.
     /// - Throws: `LibeventError` for read errors other than EAGAIN/EINTR.
-    public func read(from descriptor: Int32, upTo maxCount: Int = 65_536) throws -> Int? {
+    public func read(from descriptor: Int32, upTo maxCount: Int = 65_536) throws(LibeventError) -> Int? {
         // libevent's evbuffer_iovec is the system's iovec on POSIX systems, so readv fills the
         // reserved chunks directly.
         var vectors = (iovec(), iovec())
-        return try withUnsafeMutableBytes(of: &vectors) { raw -> Int? in
+        let readCount = withUnsafeMutableBytes(of: &vectors) { raw -> Int in
             let vector = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
             let reserved = evbuffer_reserve_space(pointer, maxCount, vector, 2)
-            guard reserved > 0 else { throw LibeventError.lastError("evbuffer_reserve_space") }
+            precondition(reserved > 0, "evbuffer_reserve_space failed: out of memory")
             let readCount = readv(descriptor, vector, reserved)
-            if readCount < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
-                throw LibeventError.lastError("read")
-            }
+            guard readCount > 0 else { return readCount }
             var left = readCount
             for index in 0..<Int(reserved) {
                 vector[index].iov_len = min(vector[index].iov_len, left)
@@ -211,12 +209,17 @@ public final class Buffer {
             precondition(evbuffer_commit_space(pointer, vector, reserved) == 0, "evbuffer_commit_space failed")
             return readCount
         }
+        if readCount < 0 {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+            throw LibeventError.lastError("read")
+        }
+        return readCount
     }
 
     /// Writes as much of the buffer as `descriptor` accepts now (file ranges with `sendfile`) and
     /// removes what was written. Returns the count written, or nil when the write would block.
     /// - Throws: `LibeventError` for write errors other than EAGAIN/EINTR (EPIPE, ECONNRESET...).
-    public func write(to descriptor: Int32) throws -> Int? {
+    public func write(to descriptor: Int32) throws(LibeventError) -> Int? {
         let written = evbuffer_write(pointer, descriptor)
         if written < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }

@@ -5,8 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A connected (or connecting) TCP socket with an input and an output `Buffer`: libevent's socket
-/// bufferevent.
+/// A connected (or connecting) TCP socket with an input and an output `Buffer`, shaped like
+/// libevent's socket bufferevent.
 ///
 /// Bytes that arrive are appended to `input` and `onRead` runs; bytes appended to `output` are written
 /// by the loop, and `onWrite` runs when the output has drained (to its low-water mark, 0 by default).
@@ -16,9 +16,15 @@ import Darwin
 /// wraps: there is no need to store it, and it must be closed. Writing is enabled from the start;
 /// reading starts with `enable(.read)`.
 ///
-/// Backpressure: a socket bufferevent ignores the write high-water mark, so a peer that sends without
-/// reading could make the output grow without bound. Set `outputLimit` and the socket stops reading
-/// while its output holds more than that, resuming when the output has drained to half of it.
+/// Backpressure: set `outputLimit` and the socket stops reading while its output holds more than
+/// that, resuming when the output has drained to half of it, so a peer that sends without reading
+/// cannot make the output grow without bound.
+///
+/// Beneath the bufferevent-shaped API the socket drives its descriptor with two plain events (see
+/// BufferedSocket+Stream.swift): it reads in chunks that grow with the traffic, up to 64 KiB, straight into
+/// `input`, and writes `output` from the loop iteration in which it was filled, without waiting for
+/// the kernel to report the socket writable. libevent 2.1's own socket bufferevent reads at most
+/// 4 KiB per call and re-registers for writability on every message.
 public final class BufferedSocket {
     /// What happened to the connection, as reported to `onEvent`.
     public enum Event: Equatable, Sendable {
@@ -47,12 +53,12 @@ public final class BufferedSocket {
         public static let write = Directions(rawValue: Int16(EV_WRITE))
     }
 
-    /// Runs from the loop after bytes were appended to `input`.
+    /// Runs from the loop after bytes were appended to `input` (once it holds at least the read
+    /// low-water mark).
     public var onRead: ((BufferedSocket) -> Void)?
-    /// Runs from the loop when the output has drained to its low-water mark (0: fully written).
-    public var onWrite: ((BufferedSocket) -> Void)? {
-        didSet { installCallbacks() }
-    }
+    /// Runs from the loop when a write has drained the output to its low-water mark (0: fully
+    /// written).
+    public var onWrite: ((BufferedSocket) -> Void)?
     /// Runs from the loop when the connection connects, ends, times out or fails.
     public var onEvent: ((BufferedSocket, Event) -> Void)?
     /// Runs once when the socket closes, whether by `close()` or when `closeAfterFlushing()` finishes;
@@ -65,106 +71,140 @@ public final class BufferedSocket {
     public let output: Buffer
 
     /// When set, reading stops while `output` holds more than this many bytes and resumes when it has
-    /// drained to half of it (the socket manages the write low-water mark meanwhile).
+    /// drained to half of it.
     public var outputLimit: Int?
 
     let base: EventBase
-    private var bufferevent: OpaquePointer?
     private var keepAlive = SelfRetain<BufferedSocket>()
-    private var readingPausedForOutput = false
-    private var closesWhenFlushed = false
-    private var isConnecting = false
+
+    // The state below belongs to the stream engine (BufferedSocket+Stream.swift).
+
+    /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
+    public internal(set) var descriptor: Int32 = -1
+    var readEvent: OpaquePointer?
+    var writeEvent: OpaquePointer?
+    var inputWatch: OpaquePointer?
+    var wantsRead = false
+    var wantsWrite = true
+    /// Whether reading is wanted now, all conditions considered (see `shouldRead`).
+    var readInterest = false
+    /// Whether `readEvent` is registered with the loop. Reading stops lazily: the event stays
+    /// registered until it next fires, so stopping and restarting within one loop iteration (what
+    /// a completion-port read does) costs no system call.
+    var readArmed = false
+    /// Whether `writeEvent` waits for the kernel to report the socket writable.
+    var writeArmed = false
+    /// Whether `writeEvent` has been activated to write in this loop iteration.
+    var writeActivated = false
+    var isConnecting = false
+    /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
+    var immediateConnectResult: Int32?
+    /// The size of the next read; doubles after a read that filled it, halves after small ones.
+    var readSize = SocketReadSize.initial
+    var readTimeout: Duration?
+    var writeTimeout: Duration?
+    var readLowWatermark = 0
+    var readHighWatermark = 0
+    var writeLowWatermark = 0
+    var readingPausedForOutput = false
+    var closesWhenFlushed = false
 
     /// Wraps the connected, non-blocking socket `descriptor`, which the new object owns and closes.
     ///
-    /// - Throws: `LibeventError` when libevent cannot allocate the bufferevent (the descriptor is
-    ///   then closed too).
+    /// - Throws: `LibeventError` when libevent cannot allocate the socket's events or buffers (the
+    ///   descriptor is then closed too).
     public convenience init(base: EventBase, descriptor: Int32) throws {
         try self.init(base: base, adopting: descriptor)
     }
 
     /// An unconnected socket; call `connect(to:)` to open a connection.
     ///
-    /// - Throws: `LibeventError` when libevent cannot allocate the bufferevent.
+    /// - Throws: `LibeventError` when libevent cannot allocate the socket's buffers.
     public convenience init(base: EventBase) throws {
         try self.init(base: base, adopting: -1)
     }
 
     private init(base: EventBase, adopting descriptor: Int32) throws {
         base.confinement.check()
-        guard let bufferevent = bufferevent_socket_new(base.pointer, descriptor, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue)) else {
+        guard let input = evbuffer_new() else {
             if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
-            throw LibeventError.lastError("bufferevent_socket_new")
+            throw LibeventError("evbuffer_new", code: ENOMEM)
+        }
+        guard let output = evbuffer_new() else {
+            evbuffer_free(input)
+            if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
+            throw LibeventError("evbuffer_new", code: ENOMEM)
         }
         self.base = base
-        self.bufferevent = bufferevent
-        self.input = Buffer(borrowing: bufferevent_get_input(bufferevent))
-        self.output = Buffer(borrowing: bufferevent_get_output(bufferevent))
-        installCallbacks()
+        self.input = Buffer(owning: input)
+        self.output = Buffer(owning: output)
+        // File ranges appended to the output go out with sendfile.
+        evbuffer_set_flags(output, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+        evbuffer_add_cb(output, bufferedSocketOutputChanged, Unmanaged.passUnretained(self).toOpaque())
+        if descriptor >= 0 {
+            try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
+        }
         keepAlive.hold(self)
     }
 
     deinit {
-        if let bufferevent { bufferevent_free(bufferevent) }
+        freeEvents()
     }
 
     /// Whether `close()` has not been called yet.
-    public var isOpen: Bool { bufferevent != nil }
-
-    /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
-    public var descriptor: Int32 {
-        guard let bufferevent else { return -1 }
-        return bufferevent_getfd(bufferevent)
-    }
+    public private(set) var isOpen = true
 
     /// Starts connecting to `address`; `onEvent` later reports `.connected` or `.failed`.
     ///
-    /// - Throws: `LibeventError` when the connection cannot even be started.
+    /// - Throws: `LibeventError` when the connection cannot even be started (no socket could be
+    ///   made); a refused or unreachable peer is reported to `onEvent` instead.
     public func connect(to address: SocketAddress) throws {
-        let bufferevent = checkedBufferevent()
-        isConnecting = true
-        let result = address.withSockaddr { pointer, length in
-            bufferevent_socket_connect(bufferevent, UnsafeMutablePointer(mutating: pointer), Int32(length))
-        }
-        guard result == 0 else {
-            isConnecting = false
-            throw LibeventError.lastError("connect \(address)")
-        }
+        checkOpen()
+        precondition(descriptor < 0, "connect(to:) on a socket that already has a connection")
+        let descriptor = try SocketCalls.makeSocket(for: address, type: Int32(SOCK_STREAM.rawValue))
+        try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
+        startConnecting(to: address)
     }
 
     /// Starts reading and/or writing.
     public func enable(_ directions: Directions) {
-        guard bufferevent_enable(checkedBufferevent(), directions.rawValue) == 0 else {
-            preconditionFailure("bufferevent_enable failed")
-        }
+        checkOpen()
+        if directions.contains(.read) { wantsRead = true }
+        if directions.contains(.write) { wantsWrite = true }
+        updateInterest()
     }
 
     /// Stops reading and/or writing (bytes stay queued).
     public func disable(_ directions: Directions) {
-        bufferevent_disable(checkedBufferevent(), directions.rawValue)
+        checkOpen()
+        if directions.contains(.read) { wantsRead = false }
+        if directions.contains(.write) { wantsWrite = false }
+        updateInterest()
     }
 
     /// Sets the read watermarks: `onRead` runs only once `input` holds at least `low` bytes, and
-    /// reading pauses while it holds `high` or more (0: no limit). Drain the input in `onRead` when
-    /// you set `high`: a high mark reached and never drained keeps libevent 2.1 calling back.
+    /// reading pauses while it holds `high` or more (0: no limit), resuming once it has been drained
+    /// below `high`.
     public func setReadWatermarks(low: Int, high: Int = 0) {
-        bufferevent_setwatermark(checkedBufferevent(), Int16(EV_READ), low, high)
+        checkOpen()
+        readLowWatermark = max(0, low)
+        readHighWatermark = max(0, high)
+        if readHighWatermark > 0 { watchInputDrain() }
+        updateInterest()
     }
 
     /// Sets the write low-water mark: `onWrite` runs when `output` has drained to `low` bytes or fewer.
     public func setWriteLowWatermark(_ low: Int) {
-        bufferevent_setwatermark(checkedBufferevent(), Int16(EV_WRITE), low, 0)
+        checkOpen()
+        writeLowWatermark = max(0, low)
     }
 
     /// Sets the read and write timeouts (nil: none). A timeout is reported to `onEvent` and disables
-    /// that direction.
+    /// that direction. The read timeout restarts with every read; the write timeout runs while
+    /// output waits for the peer to take it.
     public func setTimeouts(read: Duration?, write: Duration?) {
-        let bufferevent = checkedBufferevent()
-        withOptionalTimeval(read) { readTime in
-            withOptionalTimeval(write) { writeTime in
-                _ = bufferevent_set_timeouts(bufferevent, readTime, writeTime)
-            }
-        }
+        checkOpen()
+        applyTimeouts(read: read, write: write)
     }
 
     /// Turns Nagle's algorithm off (TCP_NODELAY) or back on. With it on (the kernel's default), a
@@ -172,10 +212,10 @@ public final class BufferedSocket {
     /// delays its ACKs holds for up to 40 ms: a response head and a small body written separately
     /// then take 40 ms. Request/response servers want it off.
     ///
-    /// - Throws: `LibeventError` when the option cannot be set (not a TCP socket, say).
+    /// - Throws: `LibeventError` when the option cannot be set (not a TCP socket, or not connected).
     public func setNoDelay(_ enabled: Bool) throws {
-        let bufferevent = checkedBufferevent()
-        try SocketCalls.setOption(bufferevent_getfd(bufferevent), Int32(IPPROTO_TCP), TCP_NODELAY, enabled ? 1 : 0, "TCP_NODELAY")
+        checkOpen()
+        try SocketCalls.setOption(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, enabled ? 1 : 0, "TCP_NODELAY")
     }
 
     /// Closes the connection now: pending output is discarded, the descriptor is closed, handlers are
@@ -183,11 +223,13 @@ public final class BufferedSocket {
     /// than once.
     public func close() {
         base.confinement.check()
-        guard let bufferevent else { return }
-        bufferevent_free(bufferevent)
-        self.bufferevent = nil
-        input.detach()
-        output.detach()
+        guard isOpen else { return }
+        isOpen = false
+        freeEvents()
+        if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
+        descriptor = -1
+        input.freeStorage()
+        output.freeStorage()
         onRead = nil
         onWrite = nil
         onEvent = nil
@@ -200,80 +242,48 @@ public final class BufferedSocket {
     /// Stops reading, then closes once everything queued in `output` has been written (or at once if
     /// it is empty, or when writing fails or times out). `onWrite` and `onEvent` still run meanwhile.
     public func closeAfterFlushing() {
-        guard let bufferevent else { return }
+        guard isOpen else { return }
         guard !output.isEmpty else { return close() }
         closesWhenFlushed = true
-        installCallbacks()
-        bufferevent_disable(bufferevent, Int16(EV_READ))
-        bufferevent_setwatermark(bufferevent, Int16(EV_WRITE), 0, 0)
-        bufferevent_enable(bufferevent, Int16(EV_WRITE))
+        wantsWrite = true
+        updateInterest()
     }
 
-    /// Registers the C callbacks; the write callback only while something needs it, so a plain
-    /// echo does not pay a call per drained write.
-    private func installCallbacks() {
-        guard let bufferevent else { return }
-        let needsWrite = onWrite != nil || readingPausedForOutput || closesWhenFlushed
-        bufferevent_setcb(bufferevent, bufferedSocketReadCallback, needsWrite ? bufferedSocketWriteCallback : nil,
-                          bufferedSocketEventCallback, Unmanaged.passUnretained(self).toOpaque())
-    }
-
-    private func checkedBufferevent() -> OpaquePointer {
+    private func checkOpen() {
         base.confinement.check()
-        guard let bufferevent else { preconditionFailure("BufferedSocket used after close()") }
-        return bufferevent
+        precondition(isOpen, "BufferedSocket used after close()")
     }
 
-    fileprivate func readReady() {
-        onRead?(self)
-        guard let bufferevent, let outputLimit, !readingPausedForOutput, output.count > outputLimit else { return }
-        readingPausedForOutput = true
-        installCallbacks()
-        bufferevent_disable(bufferevent, Int16(EV_READ))
-        bufferevent_setwatermark(bufferevent, Int16(EV_WRITE), outputLimit / 2, 0)
+    // MARK: What the stream engine reports
+
+    /// Bytes were appended to `input`.
+    func streamDidRead() {
+        if input.count >= readLowWatermark { onRead?(self) }
+        guard isOpen else { return }
+        if let outputLimit, !readingPausedForOutput, output.count > outputLimit {
+            readingPausedForOutput = true
+        }
+        updateInterest()
     }
 
-    fileprivate func writeDrained() {
-        if readingPausedForOutput, let bufferevent {
+    /// Bytes of `output` were written.
+    func streamDidWrite() {
+        let drainMark = readingPausedForOutput ? (outputLimit ?? 0) / 2 : closesWhenFlushed ? 0 : writeLowWatermark
+        guard output.count <= drainMark else { return }
+        if readingPausedForOutput {
             readingPausedForOutput = false
-            installCallbacks()
-            bufferevent_setwatermark(bufferevent, Int16(EV_WRITE), 0, 0)
-            bufferevent_enable(bufferevent, Int16(EV_READ))
+            updateInterest()
         }
         onWrite?(self)
         if closesWhenFlushed, isOpen, output.isEmpty { close() }
     }
 
-    fileprivate func eventOccurred(_ what: Int16, errorCode: Int32) {
-        let flags = Int32(what)
-        let event: Event
-        if flags & BEV_EVENT_CONNECTED != 0 {
-            event = .connected
-        } else if flags & BEV_EVENT_EOF != 0 {
-            event = .endOfStream
-        } else if flags & BEV_EVENT_TIMEOUT != 0 {
-            event = flags & BEV_EVENT_READING != 0 ? .readTimeout : .writeTimeout
-        } else {
-            let operation = isConnecting ? "connect" : flags & BEV_EVENT_READING != 0 ? "read" : "write"
-            // A connect refused at once is reported later by libevent without errno.
-            let code = errorCode == 0 && isConnecting ? ECONNREFUSED : errorCode
-            event = .failed(LibeventError(operation, code: code))
-        }
-        isConnecting = false
+    /// The connection connected, ended, timed out or failed (the engine has already stopped the
+    /// direction concerned).
+    func streamDidReport(_ event: Event) {
         onEvent?(self, event)
-        if closesWhenFlushed, event != .connected { close() }
+        guard isOpen else { return }
+        if closesWhenFlushed, event != .connected { return close() }
+        updateInterest()
     }
-}
-
-private func bufferedSocketReadCallback(_: OpaquePointer?, _ context: UnsafeMutableRawPointer?) {
-    Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().readReady()
-}
-
-private func bufferedSocketWriteCallback(_: OpaquePointer?, _ context: UnsafeMutableRawPointer?) {
-    Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().writeDrained()
-}
-
-private func bufferedSocketEventCallback(_: OpaquePointer?, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
-    let errorCode = errno
-    Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().eventOccurred(what, errorCode: errorCode)
 }

@@ -35,6 +35,13 @@ enum SocketCalls {
         guard result == 0 else { throw LibeventError.lastError("bind \(address)") }
     }
 
+    /// Starts connecting the non-blocking socket `descriptor` to `address`: 0 when connected at
+    /// once, EINPROGRESS while under way, or the errno of a failure.
+    static func startConnect(_ descriptor: Int32, to address: SocketAddress) -> Int32 {
+        let result = address.withSockaddr { connect(descriptor, $0, $1) }
+        return result == 0 ? 0 : errno
+    }
+
     /// Closes `descriptor` (for types whose own `close()` hides the system call).
     static func closeDescriptor(_ descriptor: Int32) {
         close(descriptor)

@@ -67,7 +67,8 @@ private func transmit(file: TemporaryFile, offset: Int64 = 0, length: Int64, hea
             }
         }
     }
-    try runBounded(base) { transmitPacket != nil && clientDone }
+    // Sending gigabytes takes the kernel seconds of copying, more when the suites run in parallel.
+    try runBounded(base, limit: .seconds(120)) { transmitPacket != nil && clientDone }
     reader.close()
     if clientAction == nil { close(client) }
     listener.close()

@@ -8,15 +8,16 @@ import Testing
 public let loopDeadline: Duration = .seconds(10)
 
 /// Runs `base` until `done()` holds (checked every millisecond) or a callback calls `stop()`, but
-/// never longer than `loopDeadline`: past it the test records an issue and the loop stops.
-public func runBounded(_ base: EventBase, until done: @escaping () -> Bool = { false }) throws {
+/// never longer than `limit`: past it the test records an issue and the loop stops.
+public func runBounded(_ base: EventBase, limit: Duration = loopDeadline,
+                       until done: @escaping () -> Bool = { false }) throws {
     let clock = ContinuousClock()
-    let deadline = clock.now + loopDeadline
+    let deadline = clock.now + limit
     let poll = EventTimer(base: base) { _ in
         if done() {
             base.stop()
         } else if clock.now > deadline {
-            Issue.record("event loop hit the \(loopDeadline) test deadline")
+            Issue.record("event loop hit the \(limit) test deadline")
             base.stop()
         }
     }
