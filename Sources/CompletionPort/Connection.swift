@@ -10,8 +10,10 @@ extension CompletionPort {
     /// reusable after `reset(context:)` (TF_REUSE_SOCKET).
     ///
     /// Reads, writes and file transmissions may be issued back to back: reads complete in issue
-    /// order, and so do writes and transmissions. The connection reads from the socket only while a
-    /// read is pending, so a peer cannot make it buffer without bound.
+    /// order, and so do writes and transmissions. Between reads the connection reads ahead at most
+    /// `readAheadLimit` bytes (so the next read can complete without a system call, and the socket
+    /// need not be unregistered and registered again between requests), so a peer cannot make it
+    /// buffer without bound.
     public final class Connection {
         /// The completion key the connection was associated with.
         public let key: Key
@@ -19,6 +21,9 @@ extension CompletionPort {
         public let port: CompletionPort
         /// The peer's address once accepted or connected; nil when idle.
         public private(set) var peerAddress: SocketAddress?
+
+        /// The most bytes read from the socket ahead of any pending read.
+        public static var readAheadLimit: Int { 65_536 }
 
         private var socket: BufferedSocket?
         private var pendingReads = FIFO<PendingRead>()
@@ -213,7 +218,11 @@ extension CompletionPort {
                 }
             }
             guard let socket, readFailure == nil, !sawEndOfStream else { return }
-            if pendingReads.isEmpty { socket.disable(.read) } else { socket.enable(.read) }
+            if pendingReads.isEmpty, socket.input.count >= Self.readAheadLimit {
+                socket.disable(.read)
+            } else {
+                socket.enable(.read)
+            }
         }
 
         /// Completes every pending write: the output has drained (or there is no socket).

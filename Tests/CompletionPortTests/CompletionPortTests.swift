@@ -285,4 +285,38 @@ private final class Harness {
         #expect(harness.packets(.read).first?.status == .failed(LibeventError("read", code: ETIMEDOUT)))
         server.close()
     }
+
+    @Test func betweenReadsTheConnectionReadsAheadOnlyUpToItsLimit() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        defer { close(client) }
+        writeAll(client, [1])
+        _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+        let buffer = Buffer()
+        // One small read, then none pending while the client sends as much as the kernel takes.
+        harness.onPacket = { packet in
+            if packet.operation == .accept { server.read(into: buffer, maxCount: 1, context: "first") }
+        }
+        try harness.run { !harness.packets(.read).isEmpty }
+        let chunk = [UInt8](repeating: 5, count: 65_536)
+        var sent = 0
+        let writer = try DescriptorWatcher(base: harness.base, descriptor: client, events: .write) { watcher, _ in
+            let written = chunk.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            if written > 0 { sent += written } else { watcher.close() }
+        }
+        let settle = EventTimer(base: harness.base) { _ in harness.base.stop() }
+        settle.schedule(after: .milliseconds(500))
+        try runBounded(harness.base)
+        writer.close()
+        #expect(sent > 4 * Port.Connection.readAheadLimit, "the client filled the kernel's buffers: \(sent)")
+        // Everything the connection read ahead arrives in the next read.
+        server.read(into: buffer, maxCount: 64 << 20, context: "second")
+        try harness.run { harness.packets(.read).count == 2 }
+        let readAhead = harness.packets(.read)[1].bytesTransferred
+        #expect(readAhead > 0)
+        #expect(readAhead <= 2 * Port.Connection.readAheadLimit, "read ahead \(readAhead) bytes with no read pending")
+        server.close()
+    }
 }
