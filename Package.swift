@@ -100,7 +100,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "file-server",
-            dependencies: ["Libevent", "CompletionPort", "ServerSupport", "StaticHTTP",
+            dependencies: ["CLibevent", "Libevent", "CompletionPort", "ServerSupport", "StaticHTTP",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/file-server",
             exclude: ["site"],

@@ -31,4 +31,29 @@ static inline void *shim_event_self_cbarg(void) {
     return event_self_cbarg();
 }
 
+// openat2(2) has no libc wrapper, and Swift cannot call the variadic syscall(2).
+#include <errno.h>
+#include <fcntl.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#endif
+
+/// Opens `path` relative to the directory `directory`, refusing to resolve anywhere outside it
+/// (openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: "..", absolute paths and symbolic links
+/// that leave the directory fail with EXDEV). -1 with errno ENOSYS where the kernel or system has no
+/// openat2.
+static inline int shim_open_beneath(int directory, const char *path, int flags) {
+#if defined(__linux__) && defined(SYS_openat2)
+    struct open_how how = { .flags = (unsigned long long)flags, .mode = 0,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    return (int)syscall(SYS_openat2, directory, path, &how, sizeof how);
+#else
+    (void)directory; (void)path; (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 #endif

@@ -1,3 +1,4 @@
+internal import CLibevent
 import StaticHTTP
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,8 @@ struct DocumentRoot {
 
     /// The root's canonical path (symbolic links resolved), without a trailing slash.
     let path: String
+    /// The root directory, open for lookups beneath it; kept for the life of the process.
+    private let descriptor: Int32
     /// Whether directories without index.html are listed (otherwise 403).
     let listsDirectories: Bool
 
@@ -29,15 +32,17 @@ struct DocumentRoot {
     init?(path: String, listsDirectories: Bool) {
         guard let canonical = realpath(path, nil) else { return nil }
         defer { free(canonical) }
-        var info = stat()
-        guard stat(canonical, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
+        let descriptor = open(canonical, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
         let text = String(cString: canonical)
         self.path = text == "/" ? "" : text
+        self.descriptor = descriptor
         self.listsDirectories = listsDirectories
     }
 
     /// Looks `target` up.
     func lookup(_ target: RequestTarget) -> Lookup {
+        if !target.segments.isEmpty, let found = lookupBeneathRoot(target) { return found }
         let candidate = target.segments.isEmpty ? path + "/" : path + "/" + target.relativePath
         guard let resolved = resolveInsideRoot(candidate) else { return .failure(.notFound) }
         let descriptor = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
@@ -63,6 +68,26 @@ struct DocumentRoot {
             close(descriptor)  // devices, FIFOs, sockets are never served
             return .failure(.forbidden)
         }
+    }
+
+    /// The fast path for regular files: one openat2 that the kernel confines to the root. Nil when
+    /// the careful path must decide: a directory, a symbolic link that the kernel refuses to follow
+    /// beneath the root (an absolute one may still lead inside it), or no openat2 on this system.
+    private func lookupBeneathRoot(_ target: RequestTarget) -> Lookup? {
+        let file = shim_open_beneath(descriptor, target.relativePath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard file >= 0 else {
+            return errno == ENOENT || errno == ENOTDIR ? .failure(.notFound) : nil
+        }
+        var info = stat()
+        guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(file)
+            return nil
+        }
+        guard !target.hasTrailingSlash else {
+            close(file)
+            return .failure(.notFound)
+        }
+        return .file(descriptor: file, metadata: Self.metadata(info), name: target.segments.last ?? "")
     }
 
     /// `index.html` if the directory has one, else its listing (or 403 without listings).

@@ -30,8 +30,9 @@ enum SocketReadSize {
 ///   `readv` goes straight into `input`'s memory, sized by `SocketReadSize`. Stopping is lazy (the
 ///   event is removed when it next fires while unwanted), so stop-and-restart costs nothing.
 /// - Writing: appending to `output` activates the write event, which runs later in the same loop
-///   iteration and writes at once (writev, or sendfile for file ranges). Only when the kernel takes
-///   less than everything does the event wait for writability, with the write timeout.
+///   iteration and writes at once (writev, or sendfile for file ranges, until the kernel stops
+///   taking bytes). Only when it takes less than everything does the event wait for writability,
+///   with the write timeout.
 extension BufferedSocket {
     /// Creates the events for `descriptor` and makes it the socket's.
     func attachDescriptor(_ descriptor: Int32) throws {
@@ -203,7 +204,14 @@ extension BufferedSocket {
         }
         guard wantsWrite, !output.isEmpty else { return }
         do {
-            let written = try output.write(to: descriptor) ?? 0
+            // evbuffer_write stops where memory chunks give way to a file range (a response head
+            // followed by its file): keep writing while the kernel takes bytes, rather than wait a
+            // loop iteration for each part.
+            var written = 0
+            for _ in 0..<8 where !output.isEmpty {
+                guard let count = try output.write(to: descriptor), count > 0 else { break }
+                written += count
+            }
             if !output.isEmpty {
                 arm(writeEvent!, timeout: writeTimeout)
                 writeArmed = true

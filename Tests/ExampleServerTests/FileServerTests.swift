@@ -24,6 +24,11 @@ final class TemporarySite {
         try manager.createSymbolicLink(atPath: root.appendingPathComponent("escape.txt").path, withDestinationPath: "../secret.txt")
         try manager.createSymbolicLink(atPath: root.appendingPathComponent("escape-dir").path, withDestinationPath: "..")
         try manager.createSymbolicLink(atPath: root.appendingPathComponent("inside.txt").path, withDestinationPath: "hello.txt")
+        // Absolute links: the kernel's confined open refuses both, and the careful path decides.
+        try manager.createSymbolicLink(atPath: root.appendingPathComponent("absolute-escape.txt").path,
+                                       withDestinationPath: directory.appendingPathComponent("secret.txt").path)
+        try manager.createSymbolicLink(atPath: root.appendingPathComponent("absolute-inside.txt").path,
+                                       withDestinationPath: root.appendingPathComponent("hello.txt").path)
     }
 
     deinit {
@@ -134,6 +139,7 @@ struct FileServerTests {
         ("GET /%252e%252e/secret.txt HTTP/1.1\r\nHost: a\r\n\r\n", 404, false),
         ("GET /..\\secret.txt HTTP/1.1\r\nHost: a\r\n\r\n", 404, false),
         ("GET /escape.txt HTTP/1.1\r\nHost: a\r\n\r\n", 404, false),
+        ("GET /absolute-escape.txt HTTP/1.1\r\nHost: a\r\n\r\n", 404, false),
         ("GET /escape-dir/secret.txt HTTP/1.1\r\nHost: a\r\n\r\n", 404, false),
         ("GET /escape-dir/ HTTP/1.1\r\nHost: a\r\n\r\n", 404, false),
         ("GET http://evil/../secret.txt HTTP/1.1\r\nHost: a\r\n\r\n", 400, false),
@@ -161,6 +167,8 @@ struct FileServerTests {
         let inside = try HTTPTestClient(address)
         inside.get("/inside.txt")
         #expect(inside.readResponse()?.text == "hello, world\n", "a symlink inside the root is served")
+        inside.get("/absolute-inside.txt")
+        #expect(inside.readResponse()?.text == "hello, world\n", "so is an absolute one that stays inside")
         #expect(server.terminate() == 0)
     }
 
