@@ -9,13 +9,41 @@ public enum HTTPDate {
     private static let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    /// `Sun, 06 Nov 1994 08:49:37 GMT` for `seconds` since the Unix epoch.
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` for `seconds` since the Unix epoch. The format has room for
+    /// four-digit years only: times outside years 1 to 9999 are clamped to them.
     public static func format(_ seconds: Int) -> String {
-        var time = time_t(seconds)
+        var time = time_t(min(max(seconds, -62_135_596_800), 253_402_300_799))
         var parts = tm()
         gmtime_r(&time, &parts)
-        return "\(dayNames[Int(parts.tm_wday)]), \(twoDigits(Int(parts.tm_mday))) \(monthNames[Int(parts.tm_mon)]) "
-            + "\(parts.tm_year + 1900) \(twoDigits(Int(parts.tm_hour))):\(twoDigits(Int(parts.tm_min))):\(twoDigits(Int(parts.tm_sec))) GMT"
+        // Written byte by byte: this runs for every response (Last-Modified).
+        return String(unsafeUninitializedCapacity: 29) { text in
+            var index = 0
+            func put(_ string: String) { for byte in string.utf8 { text[index] = byte; index += 1 } }
+            func putDigits(_ value: Int, count: Int) {
+                var divisor = 1
+                for _ in 1..<count { divisor *= 10 }
+                for _ in 0..<count {
+                    text[index] = UInt8(truncatingIfNeeded: 0x30 + (value / divisor) % 10)
+                    index += 1
+                    divisor /= 10
+                }
+            }
+            put(dayNames[Int(parts.tm_wday)])
+            put(", ")
+            putDigits(Int(parts.tm_mday), count: 2)
+            put(" ")
+            put(monthNames[Int(parts.tm_mon)])
+            put(" ")
+            putDigits(Int(parts.tm_year) + 1900, count: 4)
+            put(" ")
+            putDigits(Int(parts.tm_hour), count: 2)
+            put(":")
+            putDigits(Int(parts.tm_min), count: 2)
+            put(":")
+            putDigits(Int(parts.tm_sec), count: 2)
+            put(" GMT")
+            return index
+        }
     }
 
     /// `28/Nov/2026:21:50:12 +0000`, the Common Log Format timestamp, for `seconds` since the epoch.

@@ -20,10 +20,21 @@ public struct ResponseHead: Sendable {
 
     /// `HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n` as bytes.
     public var bytes: [UInt8] {
-        var text = "HTTP/1.1 \(status.code) \(status.reason)\r\n"
-        for field in fields { text += "\(field.name): \(field.value)\r\n" }
-        text += "\r\n"
-        return Array(text.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        bytes.append(contentsOf: String(status.code).utf8)
+        bytes.append(0x20)
+        bytes.append(contentsOf: status.reason.utf8)
+        bytes.append(contentsOf: [0x0D, 0x0A])
+        for field in fields {
+            bytes.append(contentsOf: field.name.utf8)
+            bytes.append(contentsOf: [0x3A, 0x20])
+            bytes.append(contentsOf: field.value.utf8)
+            bytes.append(contentsOf: [0x0D, 0x0A])
+        }
+        bytes.append(contentsOf: [0x0D, 0x0A])
+        return bytes
     }
 }
 

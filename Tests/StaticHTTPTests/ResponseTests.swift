@@ -73,6 +73,10 @@ struct ResponseTests {
 
     @Test func datesRoundTripInAllThreeForms() {
         #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(-1) == "Wed, 31 Dec 1969 23:59:59 GMT")
+        #expect(HTTPDate.format(Int.max) == "Fri, 31 Dec 9999 23:59:59 GMT", "clamped to four-digit years")
+        #expect(HTTPDate.format(Int.min) == "Mon, 01 Jan 0001 00:00:00 GMT")
         #expect(HTTPDate.formatCommonLog(784_111_777) == "06/Nov/1994:08:49:37 +0000")
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
         #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == 784_111_777)
