@@ -1,12 +1,10 @@
 # Sourced by the echo and memory benchmarks: builds the echo servers under comparison and defines
 # `servers` (name -> command line printing "listening on 127.0.0.1:PORT") and `order`.
-bin=Benchmarks/bin
-mkdir -p "$bin"
-cc=${CC:-cc}
+source Benchmarks/common.sh
 $cc -O2 -Wall -Wextra -o "$bin/echo-bufferevent" Benchmarks/echo/echo-bufferevent.c $(pkg-config --cflags --libs libevent)
 $cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-config --cflags --libs libevent)
-swift build -c release --product echo-server >/dev/null
-swift build -c release --package-path Benchmarks/nio-echo >/dev/null
+swift_release --product echo-server
+swift_release --package-path Benchmarks/nio-echo
 
 declare -A servers=(
     [c-events]="$bin/echo-events 0"

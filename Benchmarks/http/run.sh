@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # HTTP benchmark: file-server beside nginx (one worker, sendfile on, access_log off, foreground with
-# its own config and temp paths) and a C server on libevent's evhttp. wrk -t1 at 32 and 256
+# its own config and temp paths), a C server on libevent's evhttp and a SwiftNIO static file server
+# with one event loop (Benchmarks/nio-file-server, a package of its own). wrk -t1 at 32 and 256
 # connections on 1 KiB, 64 KiB and 1 MiB files; server (all its processes) pinned to CPU 0, wrk to
 # CPU 1; servers interleaved, REPS x SECONDS per cell; medians with min-max, CPU shares of server
 # and wrk, requests per server CPU-second, and ratios to nginx from the same run.
-# The SwiftNIO file-server peer is not written yet.
 #   usage: Benchmarks/http/run.sh [SECONDS=5] [REPS=3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,10 +14,10 @@ for tool in wrk nginx; do
     command -v $tool >/dev/null || PATH=$PATH:/usr/sbin
     command -v $tool >/dev/null || { echo "http bench: $tool is missing (apt-get install wrk nginx-light)" >&2; exit 2; }
 done
-bin=Benchmarks/bin
-mkdir -p "$bin"
-cc -O2 -Wall -Wextra -o "$bin/evhttp-server" Benchmarks/http/evhttp-server.c $(pkg-config --cflags --libs libevent)
-swift build -c release --product file-server >/dev/null
+source Benchmarks/common.sh
+$cc -O2 -Wall -Wextra -o "$bin/evhttp-server" Benchmarks/http/evhttp-server.c $(pkg-config --cflags --libs libevent)
+swift_release --product file-server
+swift_release --package-path Benchmarks/nio-file-server
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"   # nginx's worker runs as nobody
@@ -33,6 +33,9 @@ start_server() {  # name -> sets pid, port
     case $1 in
         file-server) taskset -c 0 .build/release/file-server --port "$port" --root "$work/root" >/dev/null & pid=$! ;;
         evhttp) taskset -c 0 "$bin/evhttp-server" "$port" "$work/root" >/dev/null & pid=$! ;;
+        swift-nio)
+            taskset -c 0 Benchmarks/nio-file-server/.build/release/nio-file-server "$port" "$work/root" >/dev/null &
+            pid=$! ;;
         nginx)
             mkdir -p "$work/nginx"
             cat >"$work/nginx/nginx.conf" <<CONF
@@ -74,7 +77,7 @@ cpu_ticks() {
     echo $total
 }
 
-order=(nginx evhttp file-server)
+order=(nginx evhttp swift-nio file-server)
 files=(1k.bin 64k.bin 1m.bin)
 results=$(mktemp)
 for connections in 32 256; do

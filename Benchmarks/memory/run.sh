@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 count=${1:-5000}
 source Benchmarks/echo/peers.sh
-swift build -c release --product file-server >/dev/null
+swift_release --product file-server
 ulimit -n $((count * 2 + 1000))
 servers[file-server]=".build/release/file-server --port 0"
 order+=(file-server)
