@@ -33,39 +33,76 @@ public final class Buffer {
         }
     }
 
-    private var storage: OpaquePointer?
-
-    /// A new, empty buffer, freed with this object.
-    public convenience init() {
-        guard let buffer = evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
-        self.init(owning: buffer)
+    /// What a buffer is for: one you made, or one of a socket's two.
+    enum Role {
+        case standalone, socketInput, socketOutput
     }
 
-    /// Takes ownership of `buffer`: it is freed by `free()` or with this object.
-    init(owning buffer: OpaquePointer) {
+    /// The evbuffer. A socket's buffers take one from the base's spares when they first need it and
+    /// hand it back whenever they are empty, so an idle connection holds none.
+    private var storage: OpaquePointer?
+    private var isFreed = false
+    private var role: Role
+    /// The socket whose input or output this is. Unowned and unchecked: the socket clears it (in
+    /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
+    private unowned(unsafe) var owner: BufferedSocket?
+
+    /// A new, empty buffer, freed with this object.
+    public init() {
+        guard let buffer = evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
         storage = buffer
+        role = .standalone
+    }
+
+    /// The input or output buffer of `owner`, without an evbuffer until one is needed.
+    init(of owner: BufferedSocket, role: Role) {
+        self.owner = owner
+        self.role = role
     }
 
     deinit {
         if let storage { evbuffer_free(storage) }
     }
 
-    /// The evbuffer, or nil once freed.
-    var pointerIfOpen: OpaquePointer? { storage }
+    /// Hands an empty socket buffer's evbuffer back to the base's spares.
+    func returnStorageIfEmpty() {
+        guard let storage, let owner, evbuffer_get_length(storage) == 0 else { return }
+        owner.base.returnSpareBuffer(storage)
+        self.storage = nil
+    }
 
     /// Frees the evbuffer now (a closed socket's buffers); any later use of this object traps.
     func freeStorage() {
         if let storage { evbuffer_free(storage) }
         storage = nil
+        isFreed = true
+        owner = nil
+    }
+
+    /// Tells the owning socket that bytes were added (its output is then written from the loop).
+    private func didGrow() {
+        if role == .socketOutput { owner?.outputGrew() }
+    }
+
+    /// Tells the owning socket that bytes were removed (its input may have room to read again).
+    private func didShrink() {
+        if role == .socketInput { owner?.inputShrank() }
     }
 
     var pointer: OpaquePointer {
-        guard let storage else { preconditionFailure("Buffer used after its BufferedSocket was closed") }
-        return storage
+        if let storage { return storage }
+        precondition(!isFreed, "Buffer used after its BufferedSocket was closed")
+        let buffer = owner!.base.takeSpareBuffer(drainsToSocket: role == .socketOutput)
+        storage = buffer
+        return buffer
     }
 
     /// The number of bytes in the buffer.
-    public var count: Int { evbuffer_get_length(pointer) }
+    public var count: Int {
+        if let storage { return evbuffer_get_length(storage) }
+        precondition(!isFreed, "Buffer used after its BufferedSocket was closed")
+        return 0
+    }
 
     /// Whether the buffer holds no bytes.
     public var isEmpty: Bool { count == 0 }
@@ -77,6 +114,7 @@ public final class Buffer {
         guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
         precondition(evbuffer_add(pointer, start, bytes.count) == 0,
                      "evbuffer_add failed: out of memory")
+        didGrow()
     }
 
     /// Appends a copy of `bytes`.
@@ -92,14 +130,21 @@ public final class Buffer {
 
     /// Moves every byte of `other` to the end of this buffer without copying; `other` is left empty.
     public func moveAll(from other: Buffer) {
+        guard !other.isEmpty else { return }
         precondition(evbuffer_add_buffer(pointer, other.pointer) == 0, "evbuffer_add_buffer failed")
+        didGrow()
+        other.didShrink()
     }
 
     /// Moves up to `count` bytes from the front of `other` to the end of this buffer, copying as
     /// little as possible. Returns how many bytes moved.
     @discardableResult
     public func move(upTo count: Int, from other: Buffer) -> Int {
-        Int(evbuffer_remove_buffer(other.pointer, pointer, count))
+        guard !other.isEmpty else { return 0 }
+        let moved = Int(evbuffer_remove_buffer(other.pointer, pointer, count))
+        didGrow()
+        other.didShrink()
+        return moved
     }
 
     /// Queues `length` bytes of the open file `descriptor` from `offset` (`length` nil: to the end),
@@ -112,6 +157,7 @@ public final class Buffer {
         guard evbuffer_add_file(pointer, descriptor, offset, length ?? -1) == 0 else {
             throw LibeventError.lastError("evbuffer_add_file")
         }
+        didGrow()
     }
 
     // MARK: Removing and looking
@@ -120,6 +166,7 @@ public final class Buffer {
     public func drain(_ count: Int) {
         precondition(evbuffer_drain(pointer, count) == 0,
                      "evbuffer_drain failed")
+        didShrink()
     }
 
     /// A copy of up to `count` bytes from the front, leaving them in the buffer.
@@ -133,9 +180,11 @@ public final class Buffer {
     /// Removes up to `count` bytes from the front and returns them.
     public func removeFirst(upTo count: Int) -> [UInt8] {
         let wanted = min(count, self.count)
-        return [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
+        let removed = [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
             initialized = max(0, Int(evbuffer_remove(pointer, bytes.baseAddress, wanted)))
         }
+        didShrink()
+        return removed
     }
 
     /// Calls `body` with the buffer's own memory, chunk by chunk, for up to `count` bytes from the
@@ -170,6 +219,7 @@ public final class Buffer {
     public func readLine(ending: LineEnding = .crlfOrLF) -> String? {
         var length = 0
         guard let line = evbuffer_readln(pointer, &length, ending.cValue) else { return nil }
+        didShrink()
         defer { free(line) }
         return line.withMemoryRebound(to: UInt8.self, capacity: length) {
             String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
@@ -209,6 +259,7 @@ public final class Buffer {
             precondition(evbuffer_commit_space(pointer, vector, reserved) == 0, "evbuffer_commit_space failed")
             return readCount
         }
+        if readCount > 0 { didGrow() }
         if readCount < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
             throw LibeventError.lastError("read")
@@ -221,6 +272,7 @@ public final class Buffer {
     /// - Throws: `LibeventError` for write errors other than EAGAIN/EINTR (EPIPE, ECONNRESET...).
     public func write(to descriptor: Int32) throws(LibeventError) -> Int? {
         let written = evbuffer_write(pointer, descriptor)
+        if written > 0 { didShrink() }
         if written < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
             throw LibeventError.lastError("write")

@@ -23,43 +23,50 @@ enum SocketReadSize {
     }
 }
 
-/// The stream engine beneath `BufferedSocket`: one persistent read event and one one-shot write
-/// event on the descriptor.
+/// The stream engine beneath `BufferedSocket`: one persistent read event on the descriptor, and a
+/// one-shot write event only while output waits for the kernel.
 ///
 /// - Reading: while reading is wanted, the read event stays registered; each time it fires, one
 ///   `readv` goes straight into `input`'s memory, sized by `SocketReadSize`. Stopping is lazy (the
 ///   event is removed when it next fires while unwanted), so stop-and-restart costs nothing.
-/// - Writing: appending to `output` activates the write event, which runs later in the same loop
-///   iteration and writes at once (writev, or sendfile for file ranges, until the kernel stops
-///   taking bytes). Only when it takes less than everything does the event wait for writability,
-///   with the write timeout.
+/// - Writing: appending to `output` schedules a flush that the base runs later in the same loop
+///   iteration, for every socket that has output: it writes at once (writev, or sendfile for file
+///   ranges, until the kernel stops taking bytes). Only when the kernel takes less than everything
+///   does the socket make a write event and wait for writability, with the write timeout.
+/// - Memory: both buffers hand their evbuffers back to the base's spares when empty, so an idle
+///   connection holds its object, its two empty `Buffer`s and its read event.
 extension BufferedSocket {
-    /// Creates the events for `descriptor` and makes it the socket's.
+    /// Creates the read event for `descriptor` and makes it the socket's.
     func attachDescriptor(_ descriptor: Int32) throws {
         let context = Unmanaged.passUnretained(self).toOpaque()
         guard let read = event_new(base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), bufferedSocketReadReady, context) else {
             throw LibeventError.lastError("event_new")
         }
-        guard let write = event_new(base.pointer, descriptor, Int16(EV_WRITE), bufferedSocketWriteReady, context) else {
-            event_free(read)
-            throw LibeventError.lastError("event_new")
-        }
         readEvent = read
-        writeEvent = write
         self.descriptor = descriptor
     }
 
     /// Frees the events (which unregisters them); the descriptor stays open.
     func freeEvents() {
         if let readEvent { event_free(readEvent) }
-        if let writeEvent { event_free(writeEvent) }
-        if let inputWatch, let input = input.pointerIfOpen { evbuffer_remove_cb_entry(input, inputWatch) }
         readEvent = nil
-        writeEvent = nil
-        inputWatch = nil
         readArmed = false
+        freeWriteEvent()
+        flushScheduled = false
+    }
+
+    private func makeWriteEvent() -> OpaquePointer {
+        if let writeEvent { return writeEvent }
+        guard let event = event_new(base.pointer, descriptor, Int16(EV_WRITE), bufferedSocketWriteReady,
+                                    Unmanaged.passUnretained(self).toOpaque()) else { fatalError("event_new: out of memory") }
+        writeEvent = event
+        return event
+    }
+
+    private func freeWriteEvent() {
+        if let writeEvent { event_free(writeEvent) }
+        writeEvent = nil
         writeArmed = false
-        writeActivated = false
     }
 
     /// Whether the socket should be reading now.
@@ -72,26 +79,42 @@ extension BufferedSocket {
     /// (restarting its timeout), writes pending output, and unregisters the write event when writing
     /// is disabled.
     func updateInterest() {
-        guard let readEvent, let writeEvent, !isConnecting else { return }
+        guard let readEvent, !isConnecting else { return }
         let shouldRead = self.shouldRead
         if shouldRead != readInterest {
             readInterest = shouldRead
             if shouldRead { arm(readEvent, timeout: readTimeout); readArmed = true }
         }
         if !wantsWrite, writeArmed {
-            event_del(writeEvent)
-            writeArmed = false
+            freeWriteEvent()
         } else if wantsWrite, !output.isEmpty {
             scheduleWrite()
         }
     }
 
-    /// Makes the write event run in this loop iteration, unless it is already due or waiting for
-    /// writability.
+    /// Has the base write the output later in this loop iteration, unless that is already due or
+    /// the socket waits for writability.
     func scheduleWrite() {
-        guard let writeEvent, wantsWrite, !isConnecting, !writeArmed, !writeActivated else { return }
-        writeActivated = true
-        event_active(writeEvent, Int32(EV_WRITE), 0)
+        guard descriptor >= 0, wantsWrite, !isConnecting, !writeArmed, !flushScheduled else { return }
+        flushScheduled = true
+        base.scheduleFlush(self)
+    }
+
+    /// The output grew (called by `output`).
+    func outputGrew() {
+        scheduleWrite()
+    }
+
+    /// Bytes left the input (called by `input`): below the high-water mark, reading resumes.
+    func inputShrank() {
+        if readHighWatermark > 0, isOpen { updateInterest() }
+    }
+
+    /// The base's flush: writes what `scheduleWrite()` asked for.
+    func flushScheduledWrite() {
+        guard flushScheduled else { return }
+        flushScheduled = false
+        writeOutput()
     }
 
     func applyTimeouts(read: Duration?, write: Duration?) {
@@ -121,12 +144,6 @@ extension BufferedSocket {
         precondition(result == 0, "event_add failed for a socket")
     }
 
-    /// Resumes reading when a drain takes the input back below the high-water mark.
-    func watchInputDrain() {
-        guard inputWatch == nil else { return }
-        inputWatch = evbuffer_add_cb(input.pointer, bufferedSocketInputChanged, Unmanaged.passUnretained(self).toOpaque())
-    }
-
     // MARK: Connecting
 
     func startConnecting(to address: SocketAddress) {
@@ -135,16 +152,16 @@ extension BufferedSocket {
         if result != EINPROGRESS {
             // Finished (or failed) at once: report it from the loop, never from inside this call.
             immediateConnectResult = result
-            writeActivated = true
-            event_active(writeEvent!, Int32(EV_WRITE), 0)
+            event_active(makeWriteEvent(), Int32(EV_WRITE), 0)
         } else {
-            arm(writeEvent!, timeout: writeTimeout)
+            arm(makeWriteEvent(), timeout: writeTimeout)
             writeArmed = true
         }
     }
 
     private func finishConnecting(timedOut: Bool) {
         isConnecting = false
+        freeWriteEvent()
         var code = immediateConnectResult ?? 0
         immediateConnectResult = nil
         if timedOut {
@@ -181,6 +198,7 @@ extension BufferedSocket {
             guard count > 0 else { return stopReading(reporting: .endOfStream) }
             readSize = SocketReadSize.next(after: count, requested: requested, current: readSize)
             streamDidRead()
+            if isOpen { input.returnStorageIfEmpty() }
         } catch {
             stopReading(reporting: .failed(error))
         }
@@ -195,13 +213,18 @@ extension BufferedSocket {
     }
 
     fileprivate func writeReady(_ what: Int32) {
-        writeActivated = false
         writeArmed = false
         if isConnecting { return finishConnecting(timedOut: what & EV_TIMEOUT != 0) }
         if what & EV_TIMEOUT != 0 {
             wantsWrite = false
+            freeWriteEvent()
             return streamDidReport(.writeTimeout)
         }
+        writeOutput()
+    }
+
+    /// Writes as much of the output as the kernel takes; waits for writability when bytes remain.
+    private func writeOutput() {
         guard wantsWrite, !output.isEmpty else { return }
         do {
             // evbuffer_write stops where memory chunks give way to a file range (a response head
@@ -212,19 +235,19 @@ extension BufferedSocket {
                 guard let count = try output.write(to: descriptor), count > 0 else { break }
                 written += count
             }
-            if !output.isEmpty {
-                arm(writeEvent!, timeout: writeTimeout)
+            if output.isEmpty {
+                freeWriteEvent()
+            } else {
+                arm(makeWriteEvent(), timeout: writeTimeout)
                 writeArmed = true
             }
             if written > 0 { streamDidWrite() }
+            if isOpen { output.returnStorageIfEmpty() }
         } catch {
             wantsWrite = false
+            freeWriteEvent()
             streamDidReport(.failed(error))
         }
-    }
-
-    fileprivate func inputDrained() {
-        if readHighWatermark > 0, isOpen { updateInterest() }
     }
 }
 
@@ -236,15 +259,3 @@ private func bufferedSocketWriteReady(_: Int32, _ what: Int16, _ context: Unsafe
     Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().writeReady(Int32(what))
 }
 
-/// Output callback: new bytes in `output` are written before the loop next waits.
-func bufferedSocketOutputChanged(_: OpaquePointer?, _ info: UnsafePointer<evbuffer_cb_info>?,
-                                 _ context: UnsafeMutableRawPointer?) {
-    guard let info, info.pointee.n_added > 0 else { return }
-    Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().scheduleWrite()
-}
-
-private func bufferedSocketInputChanged(_: OpaquePointer?, _ info: UnsafePointer<evbuffer_cb_info>?,
-                                        _ context: UnsafeMutableRawPointer?) {
-    guard let info, info.pointee.n_deleted > 0 else { return }
-    Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().inputDrained()
-}

@@ -66,9 +66,9 @@ public final class BufferedSocket {
     public var onClose: ((BufferedSocket) -> Void)?
 
     /// Bytes received and not yet consumed. Valid until `close()`.
-    public let input: Buffer
+    public private(set) lazy var input = Buffer(of: self, role: .socketInput)
     /// Bytes queued for sending. Valid until `close()`.
-    public let output: Buffer
+    public private(set) lazy var output = Buffer(of: self, role: .socketOutput)
 
     /// When set, reading stops while `output` holds more than this many bytes and resumes when it has
     /// drained to half of it.
@@ -82,8 +82,9 @@ public final class BufferedSocket {
     /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
     public internal(set) var descriptor: Int32 = -1
     var readEvent: OpaquePointer?
+    /// Made when a write must wait for the kernel (or a connect completes), freed once the output
+    /// has drained: most sockets write everything at once and never need one.
     var writeEvent: OpaquePointer?
-    var inputWatch: OpaquePointer?
     var wantsRead = false
     var wantsWrite = true
     /// Whether reading is wanted now, all conditions considered (see `shouldRead`).
@@ -94,8 +95,8 @@ public final class BufferedSocket {
     var readArmed = false
     /// Whether `writeEvent` waits for the kernel to report the socket writable.
     var writeArmed = false
-    /// Whether `writeEvent` has been activated to write in this loop iteration.
-    var writeActivated = false
+    /// Whether the base will write this socket's output later in this loop iteration.
+    var flushScheduled = false
     var isConnecting = false
     /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
     var immediateConnectResult: Int32?
@@ -126,21 +127,7 @@ public final class BufferedSocket {
 
     private init(base: EventBase, adopting descriptor: Int32) throws {
         base.confinement.check()
-        guard let input = evbuffer_new() else {
-            if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
-            throw LibeventError("evbuffer_new", code: ENOMEM)
-        }
-        guard let output = evbuffer_new() else {
-            evbuffer_free(input)
-            if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
-            throw LibeventError("evbuffer_new", code: ENOMEM)
-        }
         self.base = base
-        self.input = Buffer(owning: input)
-        self.output = Buffer(owning: output)
-        // File ranges appended to the output go out with sendfile.
-        evbuffer_set_flags(output, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
-        evbuffer_add_cb(output, bufferedSocketOutputChanged, Unmanaged.passUnretained(self).toOpaque())
         if descriptor >= 0 {
             try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
         }
@@ -189,7 +176,6 @@ public final class BufferedSocket {
         checkOpen()
         readLowWatermark = max(0, low)
         readHighWatermark = max(0, high)
-        if readHighWatermark > 0 { watchInputDrain() }
         updateInterest()
     }
 

@@ -64,6 +64,13 @@ public final class EventBase {
     let pointer: OpaquePointer
     let confinement = ThreadConfinement()
 
+    // Shared by the sockets of this base (EventBase+SocketSupport.swift).
+    /// Empty evbuffers that sockets hand back when their buffers empty, to take again later.
+    var spareBuffers: [OpaquePointer] = []
+    /// Sockets whose output is to be written before the loop next waits.
+    var socketsToFlush: [BufferedSocket] = []
+    var flushEvent: OpaquePointer?
+
     /// Creates an event base with libevent's best back-end (epoll on Linux, kqueue on macOS).
     ///
     /// - Throws: `LibeventError` when libevent cannot create a base with `configuration`.
@@ -86,6 +93,8 @@ public final class EventBase {
     }
 
     deinit {
+        if let flushEvent { event_free(flushEvent) }
+        for buffer in spareBuffers { evbuffer_free(buffer) }
         event_base_free(pointer)
     }
 

@@ -1,0 +1,56 @@
+internal import CLibevent
+
+/// What the sockets of a base share: spare evbuffers, and one event that writes every socket whose
+/// output grew during this loop iteration.
+extension EventBase {
+    /// The most spare evbuffers kept for reuse; more are freed.
+    static let spareBufferLimit = 256
+
+    /// An empty evbuffer, reused when one is spare. `drainsToSocket` makes appended file ranges go
+    /// out with sendfile.
+    func takeSpareBuffer(drainsToSocket: Bool) -> OpaquePointer {
+        guard let buffer = spareBuffers.popLast() ?? evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
+        if drainsToSocket {
+            evbuffer_set_flags(buffer, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+        } else {
+            evbuffer_clear_flags(buffer, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+        }
+        return buffer
+    }
+
+    /// Takes back an empty evbuffer.
+    func returnSpareBuffer(_ buffer: OpaquePointer) {
+        if spareBuffers.count < Self.spareBufferLimit {
+            spareBuffers.append(buffer)
+        } else {
+            evbuffer_free(buffer)
+        }
+    }
+
+    /// Has `socket` write its output later in this loop iteration (from one shared event, so a
+    /// socket needs no event of its own for writes that the kernel takes at once).
+    func scheduleFlush(_ socket: BufferedSocket) {
+        socketsToFlush.append(socket)
+        guard socketsToFlush.count == 1 else { return }
+        if flushEvent == nil {
+            flushEvent = event_new(pointer, -1, 0, eventBaseFlushCallback, Unmanaged.passUnretained(self).toOpaque())
+            precondition(flushEvent != nil, "event_new: out of memory")
+        }
+        event_active(flushEvent, 0, 0)
+    }
+
+    fileprivate func flushSockets() {
+        var sockets: [BufferedSocket] = []
+        swap(&sockets, &socketsToFlush)
+        for socket in sockets { socket.flushScheduledWrite() }
+        if socketsToFlush.isEmpty {
+            // Keep the array's storage for the next iteration.
+            sockets.removeAll(keepingCapacity: true)
+            swap(&sockets, &socketsToFlush)
+        }
+    }
+}
+
+private func eventBaseFlushCallback(_: Int32, _: Int16, _ context: UnsafeMutableRawPointer?) {
+    Unmanaged<EventBase>.fromOpaque(context!).takeUnretainedValue().flushSockets()
+}
