@@ -10,6 +10,8 @@ final class ReadinessEchoServer: EchoServing {
     private let base: EventBase
     private let idleTimeout: Duration
     private let clients: ConnectionRegistry<BufferedSocket>
+    /// Every client's `onClose`: one closure shared by all, rather than one allocated per client.
+    private lazy var removeClient: (BufferedSocket) -> Void = { [unowned self] client in self.clients.remove(client) }
 
     init(base: EventBase, address: SocketAddress, options: ServerOptions) throws {
         self.base = base
@@ -32,7 +34,7 @@ final class ReadinessEchoServer: EchoServing {
             // The client half-closed: send what is pending, then close. Anything else ends it now.
             if event == .endOfStream { client.closeAfterFlushing() } else { client.close() }
         }
-        client.onClose = { [unowned self] client in self.clients.remove(client) }
+        client.onClose = removeClient
         clients.insert(client)
         client.enable(.read)
     }

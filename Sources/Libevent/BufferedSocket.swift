@@ -102,11 +102,31 @@ public final class BufferedSocket {
     var immediateConnectResult: Int32?
     /// The size of the next read; doubles after a read that filled it, halves after small ones.
     var readSize = SocketReadSize.initial
-    var readTimeout: Duration?
-    var writeTimeout: Duration?
-    var readLowWatermark = 0
-    var readHighWatermark = 0
-    var writeLowWatermark = 0
+    // Timeouts in microseconds (-1: none) and watermarks in 32 bits: an idle connection is mostly
+    // this object, so it is kept small.
+    private var readTimeoutMicroseconds: Int64 = -1
+    private var writeTimeoutMicroseconds: Int64 = -1
+    private var readLowMark: Int32 = 0
+    private var readHighMark: Int32 = 0
+    private var writeLowMark: Int32 = 0
+
+    var readTimeout: Duration? {
+        get { readTimeoutMicroseconds < 0 ? nil : .microseconds(readTimeoutMicroseconds) }
+        set { readTimeoutMicroseconds = Self.microseconds(newValue) }
+    }
+    var writeTimeout: Duration? {
+        get { writeTimeoutMicroseconds < 0 ? nil : .microseconds(writeTimeoutMicroseconds) }
+        set { writeTimeoutMicroseconds = Self.microseconds(newValue) }
+    }
+    var readLowWatermark: Int { Int(readLowMark) }
+    var readHighWatermark: Int { Int(readHighMark) }
+    var writeLowWatermark: Int { Int(writeLowMark) }
+
+    private static func microseconds(_ duration: Duration?) -> Int64 {
+        guard let duration else { return -1 }
+        let time = timeval(duration)
+        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec)
+    }
     var readingPausedForOutput = false
     var closesWhenFlushed = false
 
@@ -174,15 +194,15 @@ public final class BufferedSocket {
     /// below `high`.
     public func setReadWatermarks(low: Int, high: Int = 0) {
         checkOpen()
-        readLowWatermark = max(0, low)
-        readHighWatermark = max(0, high)
+        readLowMark = Int32(clamping: max(0, low))
+        readHighMark = Int32(clamping: max(0, high))
         updateInterest()
     }
 
     /// Sets the write low-water mark: `onWrite` runs when `output` has drained to `low` bytes or fewer.
     public func setWriteLowWatermark(_ low: Int) {
         checkOpen()
-        writeLowWatermark = max(0, low)
+        writeLowMark = Int32(clamping: max(0, low))
     }
 
     /// Sets the read and write timeouts (nil: none). A timeout is reported to `onEvent` and disables
