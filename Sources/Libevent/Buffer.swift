@@ -38,8 +38,9 @@ public final class Buffer {
         case standalone, socketInput, socketOutput
     }
 
-    /// The evbuffer. A socket's buffers take one from the base's spares when they first need it and
-    /// hand it back whenever they are empty, so an idle connection holds none.
+    /// The evbuffer, only while the buffer holds bytes (or is being filled): an empty buffer you
+    /// made frees it, and a socket's buffers take one from the base's spares when they need it and
+    /// hand it back when they are empty, so an idle connection holds none.
     private var storage: OpaquePointer?
     private var isFreed = false
     private var role: Role
@@ -47,10 +48,8 @@ public final class Buffer {
     /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
     private unowned(unsafe) var owner: BufferedSocket?
 
-    /// A new, empty buffer, freed with this object.
+    /// A new, empty buffer.
     public init() {
-        guard let buffer = evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
-        storage = buffer
         role = .standalone
     }
 
@@ -84,15 +83,30 @@ public final class Buffer {
         if role == .socketOutput { owner?.outputGrew() }
     }
 
-    /// Tells the owning socket that bytes were removed (its input may have room to read again).
+    /// Tells the owning socket that bytes were removed (its input may have room to read again);
+    /// a buffer you made frees its evbuffer once empty.
     private func didShrink() {
-        if role == .socketInput { owner?.inputShrank() }
+        switch role {
+        case .socketInput: owner?.inputShrank()
+        case .socketOutput: break
+        case .standalone:
+            if let storage, evbuffer_get_length(storage) == 0 {
+                evbuffer_free(storage)
+                self.storage = nil
+            }
+        }
     }
 
     var pointer: OpaquePointer {
         if let storage { return storage }
         precondition(!isFreed, "Buffer used after its BufferedSocket was closed")
-        let buffer = owner!.base.takeSpareBuffer(drainsToSocket: role == .socketOutput)
+        let buffer: OpaquePointer?
+        if let owner {
+            buffer = owner.base.takeSpareBuffer(drainsToSocket: role == .socketOutput)
+        } else {
+            buffer = evbuffer_new()
+        }
+        guard let buffer else { fatalError("evbuffer_new: out of memory") }
         storage = buffer
         return buffer
     }
@@ -172,6 +186,7 @@ public final class Buffer {
     /// A copy of up to `count` bytes from the front, leaving them in the buffer.
     public func copyOut(upTo count: Int) -> [UInt8] {
         let wanted = min(count, self.count)
+        guard wanted > 0 else { return [] }
         return [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
             initialized = max(0, evbuffer_copyout(pointer, bytes.baseAddress, wanted))
         }
@@ -180,6 +195,7 @@ public final class Buffer {
     /// Removes up to `count` bytes from the front and returns them.
     public func removeFirst(upTo count: Int) -> [UInt8] {
         let wanted = min(count, self.count)
+        guard wanted > 0 else { return [] }
         let removed = [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
             initialized = max(0, Int(evbuffer_remove(pointer, bytes.baseAddress, wanted)))
         }
@@ -192,6 +208,7 @@ public final class Buffer {
     /// File ranges queued with `appendFile` are not in memory and are not visited.
     public func peek(upTo count: Int? = nil, _ body: (UnsafeRawBufferPointer) -> Bool) {
         var remaining = min(count ?? Int.max, self.count)
+        guard remaining > 0 else { return }
         var position = evbuffer_ptr()
         guard evbuffer_ptr_set(pointer, &position, 0, EVBUFFER_PTR_SET) == 0 else { return }
         var chunk = iovec()
@@ -217,6 +234,7 @@ public final class Buffer {
     /// Removes and returns the first line, without its line ending, decoded as UTF-8 (invalid bytes
     /// become U+FFFD); nil when the buffer holds no complete line.
     public func readLine(ending: LineEnding = .crlfOrLF) -> String? {
+        guard !isEmpty else { return nil }
         var length = 0
         guard let line = evbuffer_readln(pointer, &length, ending.cValue) else { return nil }
         didShrink()

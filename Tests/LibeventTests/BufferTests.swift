@@ -123,4 +123,26 @@ import Testing
     @Test func refusesAFileItCannotQueue() {
         #expect(throws: LibeventError.self) { try Buffer().appendFile(descriptor: -1, length: 10) }
     }
+
+    @Test func emptiedBuffersFillAgain() {
+        // An empty buffer gives its storage up; every way of emptying it must leave it usable.
+        let buffer = Buffer()
+        let other = Buffer()
+        #expect(buffer.isEmpty && buffer.copyOut(upTo: 10).isEmpty && buffer.readLine() == nil)
+        for round in 0..<3 {
+            buffer.append("line \(round)\n")
+            #expect(buffer.readLine() == "line \(round)")
+            buffer.append([1, 2, 3])
+            other.moveAll(from: buffer)
+            #expect(buffer.isEmpty && other.count == 3)
+            #expect(buffer.move(upTo: 10, from: other) == 3)
+            #expect(buffer.removeFirst(upTo: 2) == [1, 2])
+            buffer.drain(1)
+            #expect(buffer.isEmpty && other.isEmpty)
+        }
+        var visited = 0
+        buffer.peek { _ in visited += 1; return true }
+        #expect(visited == 0)
+        #expect(buffer.firstIndex(of: [1]) == nil)
+    }
 }
