@@ -25,7 +25,11 @@ extension CompletionPort {
         /// The most bytes read from the socket ahead of any pending read.
         public static var readAheadLimit: Int { 65_536 }
 
+        /// Transmissions of at least this many file bytes cork the socket until they are written.
+        public static var corkThreshold: Int64 { 65_536 }
+
         private var socket: BufferedSocket?
+        private var isCorked = false
         private var pendingReads = FIFO<PendingRead>()
         private var pendingWrites = FIFO<PendingWrite>()
         private var pendingConnect: Context?
@@ -139,7 +143,8 @@ extension CompletionPort {
         /// `sendfile` (never through user memory), then `tail` (TransmitFile). Completes with the
         /// total count once everything has been handed to the kernel. With `disconnectAfterwards`
         /// (TF_DISCONNECT | TF_REUSE_SOCKET) the socket is then closed and the connection is ready
-        /// for a new accept, all in this one completion.
+        /// for a new accept, all in this one completion. From `corkThreshold` file bytes on, the
+        /// socket is corked until the transmission is written, so the file leaves in full segments.
         ///
         /// The connection takes ownership of `descriptor` and closes it, whatever happens. If the file
         /// range cannot be queued (a bad descriptor, say), the connection is closed and its pending
@@ -150,6 +155,9 @@ extension CompletionPort {
             var ownsDescriptor = true
             var fileError: LibeventError?
             queueWrite(.transmitFile, byteCount: total, disconnectAfterwards: disconnectAfterwards, context: context) { socket in
+                // Full segments for large files (TransmitFile's own behaviour, nginx's tcp_nopush);
+                // the cork comes off once everything queued has been written.
+                if length >= Self.corkThreshold, !isCorked { isCorked = (try? socket.setCorked(true)) != nil }
                 socket.output.append(head)
                 if length > 0 {
                     do {
@@ -230,6 +238,10 @@ extension CompletionPort {
             guard socket != nil else {
                 return failWrites(writeFailure ?? .failed(LibeventError("write", code: ENOTCONN)))
             }
+            if isCorked {
+                isCorked = false
+                try? socket?.setCorked(false)
+            }
             var disconnect = false
             while let write = pendingWrites.pop() {
                 complete(write.operation, write.byteCount, .success, write.context)
@@ -263,6 +275,7 @@ extension CompletionPort {
 
         private func attach(_ socket: BufferedSocket, peer: SocketAddress) {
             self.socket = socket
+            isCorked = false
             peerAddress = peer
             readFailure = nil
             writeFailure = nil

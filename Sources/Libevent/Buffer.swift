@@ -46,16 +46,16 @@ public final class Buffer {
     private var role: Role
     /// The socket whose input or output this is. Unowned and unchecked: the socket clears it (in
     /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
-    private unowned(unsafe) var owner: BufferedSocket?
+    unowned(unsafe) var owner: BufferedSocket?
 
     /// A new, empty buffer.
     public init() {
         role = .standalone
     }
 
-    /// The input or output buffer of `owner`, without an evbuffer until one is needed.
-    init(of owner: BufferedSocket, role: Role) {
-        self.owner = owner
+    /// The input or output buffer of a socket (which then sets `owner`), without an evbuffer until
+    /// one is needed.
+    init(role: Role) {
         self.role = role
     }
 
@@ -116,6 +116,13 @@ public final class Buffer {
         if let storage { return evbuffer_get_length(storage) }
         precondition(!isFreed, "Buffer used after its BufferedSocket was closed")
         return 0
+    }
+
+    /// The length of the first chunk: the bytes one plain write can send without gathering, or
+    /// the length of a file range at the front.
+    var firstChunkLength: Int {
+        guard let storage else { return 0 }
+        return evbuffer_get_contiguous_space(storage)
     }
 
     /// Whether the buffer holds no bytes.

@@ -228,12 +228,16 @@ extension BufferedSocket {
         guard wantsWrite, !output.isEmpty else { return }
         do {
             // evbuffer_write stops where memory chunks give way to a file range (a response head
-            // followed by its file): keep writing while the kernel takes bytes, rather than wait a
-            // loop iteration for each part.
+            // followed by its file): write the next part at once rather than a loop iteration
+            // later, but only after a write that took its whole first chunk. A shorter write means
+            // the socket buffer is full; writing the bits that free up meanwhile would send the
+            // peer many small segments.
             var written = 0
             for _ in 0..<8 where !output.isEmpty {
+                let firstChunk = output.firstChunkLength
                 guard let count = try output.write(to: descriptor), count > 0 else { break }
                 written += count
+                guard count >= firstChunk else { break }
             }
             if output.isEmpty {
                 freeWriteEvent()

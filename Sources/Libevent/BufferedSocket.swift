@@ -66,9 +66,9 @@ public final class BufferedSocket {
     public var onClose: ((BufferedSocket) -> Void)?
 
     /// Bytes received and not yet consumed. Valid until `close()`.
-    public private(set) lazy var input = Buffer(of: self, role: .socketInput)
+    public let input = Buffer(role: .socketInput)
     /// Bytes queued for sending. Valid until `close()`.
-    public private(set) lazy var output = Buffer(of: self, role: .socketOutput)
+    public let output = Buffer(role: .socketOutput)
 
     /// When set, reading stops while `output` holds more than this many bytes and resumes when it has
     /// drained to half of it.
@@ -148,6 +148,8 @@ public final class BufferedSocket {
     private init(base: EventBase, adopting descriptor: Int32) throws {
         base.confinement.check()
         self.base = base
+        input.owner = self
+        output.owner = self
         if descriptor >= 0 {
             try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
         }
@@ -222,6 +224,21 @@ public final class BufferedSocket {
     public func setNoDelay(_ enabled: Bool) throws {
         checkOpen()
         try SocketCalls.setOption(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, enabled ? 1 : 0, "TCP_NODELAY")
+    }
+
+    /// Holds back partial segments (TCP_CORK on Linux, TCP_NOPUSH on BSD and macOS) or lets them go.
+    /// While corked, the kernel sends only full segments; turning it off sends the rest at once.
+    /// A large file sent with sendfile otherwise leaves in many page-sized segments, which cost
+    /// the receiver far more to take in (nginx's `tcp_nopush`).
+    ///
+    /// - Throws: `LibeventError` when the option cannot be set (not a TCP socket, or not connected).
+    public func setCorked(_ corked: Bool) throws {
+        checkOpen()
+        #if os(Linux)
+        try SocketCalls.setOption(descriptor, Int32(IPPROTO_TCP), Int32(TCP_CORK), corked ? 1 : 0, "TCP_CORK")
+        #else
+        try SocketCalls.setOption(descriptor, Int32(IPPROTO_TCP), TCP_NOPUSH, corked ? 1 : 0, "TCP_NOPUSH")
+        #endif
     }
 
     /// Closes the connection now: pending output is discarded, the descriptor is closed, handlers are

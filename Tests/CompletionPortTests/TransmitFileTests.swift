@@ -122,4 +122,47 @@ private func transmit(file: TemporaryFile, offset: Int64 = 0, length: Int64, hea
         }
         #expect([ECONNRESET, EPIPE].contains(error.code), "\(error)")
     }
+
+    @Test func aLargeTransmissionIsCorkedUntilWrittenAndASmallOneIsNot() throws {
+        let base = try EventBase()
+        let port = Port(base: base)
+        let listener = try port.listen(on: SocketAddress(parsing: "127.0.0.1:0"), key: 0)
+        let server = port.makeConnection(key: 1)
+        let large = try TemporaryFile(contents: [UInt8](repeating: 7, count: Int(Port.Connection.corkThreshold)))
+        let small = try TemporaryFile(contents: [1, 2, 3])
+        func corked() -> Int32 {
+            var value: Int32 = -1
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(server.descriptor, Int32(IPPROTO_TCP), TCP_CORK, &value, &length)
+            return value
+        }
+        var corkedWhileSending: [Int32] = []
+        var corkedAfterwards: [Int32] = []
+        port.onCompletion = { packet in
+            switch packet.operation {
+            case .accept:
+                server.transmitFile(descriptor: large.open(), length: Port.Connection.corkThreshold, context: "large")
+                corkedWhileSending.append(corked())
+            case .transmitFile where packet.context == "large":
+                corkedAfterwards.append(corked())
+                server.transmitFile(descriptor: small.open(), length: 3, context: "small")
+                corkedWhileSending.append(corked())
+            case .transmitFile:
+                corkedAfterwards.append(corked())
+            default: break
+            }
+        }
+        listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: listener.localAddress)
+        defer { close(client) }
+        var received = 0
+        let reader = try DescriptorWatcher(base: base, descriptor: client, events: .read) { _, _ in
+            received += readAvailable(client).count
+        }
+        try runBounded(base) { received == Int(Port.Connection.corkThreshold) + 3 && corkedAfterwards.count == 2 }
+        reader.close()
+        #expect(corkedWhileSending == [1, 0], "only the large transmission corks the socket")
+        #expect(corkedAfterwards == [0, 0], "and the cork is off once it is written, so nothing is held back")
+        server.close()
+    }
 }
