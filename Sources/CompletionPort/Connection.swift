@@ -19,8 +19,12 @@ extension CompletionPort {
         public let key: Key
         /// The port its packets go to.
         public let port: CompletionPort
-        /// The peer's address once accepted or connected; nil when idle.
-        public private(set) var peerAddress: SocketAddress?
+        /// The peer's address while accepted or connected (asked of the kernel, so an idle pooled
+        /// connection stores none); nil when idle or not yet connected.
+        public var peerAddress: SocketAddress? {
+            guard let socket, socket.descriptor >= 0 else { return nil }
+            return try? SocketAddress(peerAddressOf: socket.descriptor)
+        }
 
         /// The most bytes read from the socket ahead of any pending read.
         public static var readAheadLimit: Int { 65_536 }
@@ -90,7 +94,7 @@ extension CompletionPort {
             precondition(socket == nil, "connect on a connection that is already connected; reset it first")
             do {
                 let socket = try BufferedSocket(base: port.base)
-                attach(socket, peer: address)
+                attach(socket)
                 pendingConnect = context
                 try socket.connect(to: address)
             } catch let error as LibeventError {
@@ -268,15 +272,14 @@ extension CompletionPort {
         // MARK: The socket beneath
 
         /// Takes the descriptor of an accepted connection; called by the listener.
-        func attachAccepted(descriptor: Int32, peer: SocketAddress) throws {
+        func attachAccepted(descriptor: Int32) throws {
             precondition(socket == nil, "accept into a connection that is still connected; reset it first")
-            attach(try BufferedSocket(base: port.base, descriptor: descriptor), peer: peer)
+            attach(try BufferedSocket(base: port.base, descriptor: descriptor))
         }
 
-        private func attach(_ socket: BufferedSocket, peer: SocketAddress) {
+        private func attach(_ socket: BufferedSocket) {
             self.socket = socket
             isCorked = false
-            peerAddress = peer
             readFailure = nil
             writeFailure = nil
             sawEndOfStream = false
@@ -328,7 +331,6 @@ extension CompletionPort {
         private func detachSocket() {
             socket?.close()
             socket = nil
-            peerAddress = nil
         }
     }
 }

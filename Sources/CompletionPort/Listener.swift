@@ -25,7 +25,7 @@ extension CompletionPort {
             localAddress = listener.localAddress
             self.listener = listener
             listener.pause()
-            listener.onAccept = { [unowned self] _, descriptor, peer in self.accepted(descriptor, peer) }
+            listener.onAccept = { [unowned self] _, descriptor, _ in self.accepted(descriptor) }
         }
 
         deinit {
@@ -70,14 +70,14 @@ extension CompletionPort {
             }
         }
 
-        private func accepted(_ descriptor: Int32, _ peer: SocketAddress) {
+        private func accepted(_ descriptor: Int32) {
             guard let (connection, context) = pendingAccepts.pop() else {
                 preconditionFailure("a paused listener delivered a connection")
             }
             if pendingAccepts.isEmpty { listener?.pause() }
             let status: CompletionStatus
             do {
-                try connection.attachAccepted(descriptor: descriptor, peer: peer)
+                try connection.attachAccepted(descriptor: descriptor)
                 status = .success
             } catch {
                 status = .failed(error as? LibeventError ?? LibeventError("accept", code: 0))

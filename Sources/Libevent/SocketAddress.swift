@@ -91,17 +91,29 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     ///
     /// - Throws: `LibeventError` when the descriptor is not a bound IPv4 or IPv6 socket.
     public init(localAddressOf descriptor: Int32) throws {
+        self = try Self.query("getsockname") { getsockname(descriptor, $0, $1) }
+    }
+
+    /// The address of the peer a socket is connected to (`getpeername`).
+    ///
+    /// - Throws: `LibeventError` when the descriptor is not a connected IPv4 or IPv6 socket.
+    public init(peerAddressOf descriptor: Int32) throws {
+        self = try Self.query("getpeername") { getpeername(descriptor, $0, $1) }
+    }
+
+    private static func query(_ call: String,
+                              _ body: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) throws -> SocketAddress {
         var raw = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &raw) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, &length) }
         }
-        guard result == 0 else { throw LibeventError.lastError("getsockname") }
+        guard result == 0 else { throw LibeventError.lastError(call) }
         let address = withUnsafePointer(to: &raw) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
         }
-        guard let address else { throw LibeventError("getsockname", code: EAFNOSUPPORT) }
-        self = address
+        guard let address else { throw LibeventError(call, code: EAFNOSUPPORT) }
+        return address
     }
 
     /// `.ipv4` or `.ipv6`.
