@@ -31,6 +31,9 @@ extension CompletionPort {
 
         /// Transmissions of at least this many file bytes cork the socket until they are written.
         public static var corkThreshold: Int64 { 65_536 }
+        /// File ranges of at most this many bytes are copied into the output rather than sent with
+        /// sendfile (which costs more than the copy for small ranges, and a second segment).
+        public static var copyThreshold: Int64 { 16_384 }
 
         private var socket: BufferedSocket?
         private var isCorked = false
@@ -143,8 +146,10 @@ extension CompletionPort {
             }
         }
 
-        /// Sends `head`, then `length` bytes of the open file `descriptor` from `offset` with
-        /// `sendfile` (never through user memory), then `tail` (TransmitFile). Completes with the
+        /// Sends `head`, then `length` bytes of the open file `descriptor` from `offset`, then `tail`
+        /// (TransmitFile). Ranges up to `copyThreshold` bytes are read into the socket's output and
+        /// leave with the head in one write; larger ones go with `sendfile`, never through user
+        /// memory. Completes with the
         /// total count once everything has been handed to the kernel. With `disconnectAfterwards`
         /// (TF_DISCONNECT | TF_REUSE_SOCKET) the socket is then closed and the connection is ready
         /// for a new accept, all in this one completion. From `corkThreshold` file bytes on, the
@@ -163,13 +168,15 @@ extension CompletionPort {
                 // the cork comes off once everything queued has been written.
                 if length >= Self.corkThreshold, !isCorked { isCorked = (try? socket.setCorked(true)) != nil }
                 socket.output.append(head)
-                if length > 0 {
-                    do {
+                do {
+                    if length > Self.copyThreshold {
                         try socket.output.appendFile(descriptor: descriptor, offset: offset, length: length)
                         ownsDescriptor = false
-                    } catch {
-                        fileError = error as? LibeventError
+                    } else {
+                        try socket.output.appendContents(ofFile: descriptor, offset: offset, length: Int(length))
                     }
+                } catch {
+                    fileError = error as? LibeventError
                 }
                 socket.output.append(tail)
             }

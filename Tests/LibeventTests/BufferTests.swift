@@ -120,6 +120,24 @@ import Testing
         #expect(readAvailable(right) == Array("head:56789abcde:tail".utf8))
     }
 
+    @Test func copiesAFileRangeIntoMemory() throws {
+        var template = Array("/tmp/libevent-buffer-XXXXXX".utf8CString)
+        let file = mkstemp(&template)
+        #expect(file >= 0)
+        unlink(template)
+        defer { close(file) }
+        writeAll(file, Array("0123456789abcdefghij".utf8))
+        let buffer = Buffer()
+        buffer.append("head:")
+        try buffer.appendContents(ofFile: file, offset: 5, length: 10)
+        #expect(buffer.removeFirst(upTo: 100) == Array("head:56789abcde".utf8))
+        #expect(throws: LibeventError("pread", code: EIO), "a file shorter than the range") {
+            try buffer.appendContents(ofFile: file, offset: 15, length: 10)
+        }
+        #expect(throws: LibeventError("pread", code: EBADF)) { try buffer.appendContents(ofFile: -1, length: 10) }
+        #expect(buffer.isEmpty, "a failed copy adds nothing")
+    }
+
     @Test func refusesAFileItCannotQueue() {
         #expect(throws: LibeventError.self) { try Buffer().appendFile(descriptor: -1, length: 10) }
     }
