@@ -20,53 +20,9 @@ swift_release --product file-server
 swift_release --package-path Benchmarks/nio-file-server
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"   # nginx's worker runs as nobody
-mkdir -p "$work/root"
-head -c 1024 /dev/urandom > "$work/root/1k.bin"
-head -c 65536 /dev/urandom > "$work/root/64k.bin"
-head -c 1048576 /dev/urandom > "$work/root/1m.bin"
+source Benchmarks/http/servers.sh
+make_site
 ticks=$(getconf CLK_TCK)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-start_server() {  # name -> sets pid, port
-    port=$(free_port)
-    case $1 in
-        file-server) taskset -c 0 .build/release/file-server --port "$port" --root "$work/root" >/dev/null & pid=$! ;;
-        evhttp) taskset -c 0 "$bin/evhttp-server" "$port" "$work/root" >/dev/null & pid=$! ;;
-        swift-nio)
-            taskset -c 0 Benchmarks/nio-file-server/.build/release/nio-file-server "$port" "$work/root" >/dev/null &
-            pid=$! ;;
-        nginx)
-            mkdir -p "$work/nginx"
-            cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 10000000;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    default_type application/octet-stream;
-    server { listen 127.0.0.1:$port; root $work/root; }
-}
-CONF
-            taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null & pid=$! ;;
-    esac
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin" && return
-        sleep 0.05
-    done
-    echo "server $1 did not start" >&2
-    exit 1
-}
 
 # CPU ticks of a process and its children (nginx's worker).
 cpu_ticks() {
@@ -77,14 +33,14 @@ cpu_ticks() {
     echo $total
 }
 
-order=(nginx evhttp swift-nio file-server)
+order=("${http_order[@]}")
 files=(1k.bin 64k.bin 1m.bin)
 results=$(mktemp)
 for connections in 32 256; do
     for file in "${files[@]}"; do
         for rep in $(seq "$reps"); do
             for name in "${order[@]}"; do
-                start_server "$name"
+                start_http_server "$name"
                 before=$(cpu_ticks "$pid")
                 out=$(taskset -c 1 bash -c "wrk -t1 -c$connections -d${seconds}s http://127.0.0.1:$port/$file; awk '{ print \"wrk_ticks=\" \$16 + \$17 }' /proc/\$\$/stat")
                 after=$(cpu_ticks "$pid")

@@ -1,0 +1,56 @@
+# Sourced by the HTTP and memory benchmarks: the HTTP servers under comparison. Needs $bin (from
+# Benchmarks/common.sh) and $work, a temporary directory. make_site fills $work/root;
+# start_http_server NAME starts one on CPU 0 serving it and sets `pid` and `port`.
+http_order=(nginx evhttp swift-nio file-server)
+
+make_site() {
+    chmod 755 "$work"   # nginx's worker runs as nobody
+    mkdir -p "$work/root"
+    head -c 1024 /dev/urandom > "$work/root/1k.bin"
+    head -c 65536 /dev/urandom > "$work/root/64k.bin"
+    head -c 1048576 /dev/urandom > "$work/root/1m.bin"
+    chmod 644 "$work/root"/*
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_http_server() {  # name -> sets pid, port
+    port=$(free_port)
+    case $1 in
+        file-server) taskset -c 0 .build/release/file-server --port "$port" --root "$work/root" >/dev/null & pid=$! ;;
+        evhttp) taskset -c 0 "$bin/evhttp-server" "$port" "$work/root" >/dev/null & pid=$! ;;
+        swift-nio)
+            taskset -c 0 Benchmarks/nio-file-server/.build/release/nio-file-server "$port" "$work/root" >/dev/null &
+            pid=$! ;;
+        nginx)
+            mkdir -p "$work/nginx"
+            cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile 30000;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 10000000;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    default_type application/octet-stream;
+    server { listen 127.0.0.1:$port; root $work/root; }
+}
+CONF
+            taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null & pid=$! ;;
+    esac
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin" && return
+        sleep 0.05
+    done
+    echo "server $1 did not start" >&2
+    exit 1
+}
