@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 command -v valgrind >/dev/null || { echo "leak-check: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
-swift build -c release --product echo-server >/dev/null
-swift build -c release --product select-echo >/dev/null
-swift build -c release --product file-server >/dev/null
+source Benchmarks/common.sh   # swift_release: the release build the benchmarks and `make run` use
+swift_release --product echo-server
+swift_release --product select-echo
+swift_release --product file-server
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root"

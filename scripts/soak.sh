@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
-swift build -c release --product echo-server >/dev/null
-swift build -c release --product file-server >/dev/null
+source Benchmarks/common.sh   # swift_release: the release build the benchmarks and `make run` use
+swift_release --product echo-server
+swift_release --product file-server
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
