@@ -300,6 +300,12 @@ public final class Buffer {
             let vector = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
             let reserved = evbuffer_reserve_space(pointer, maxCount, vector, 2)
             precondition(reserved > 0, "evbuffer_reserve_space failed: out of memory")
+            // The reserved space may exceed maxCount (a chunk's free tail); read no more than asked.
+            var room = maxCount
+            for index in 0..<Int(reserved) {
+                vector[index].iov_len = min(vector[index].iov_len, room)
+                room -= vector[index].iov_len
+            }
             let readCount = readv(descriptor, vector, reserved)
             guard readCount > 0 else { return readCount }
             var left = readCount

@@ -163,4 +163,30 @@ import Testing
         socket.close()
         #expect(closeCount == 1, "closing again does not run it again")
     }
+
+    @Test func readHighWatermarkPausesReadingUntilTheInputIsDrained() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        socket.setReadWatermarks(low: 0, high: 1000)
+        var largestInput = 0
+        socket.onRead = { largestInput = max(largestInput, $0.input.count) }  // never drains itself
+        socket.enable(.read)
+        writeAll(theirs, [UInt8](repeating: 3, count: 5000))
+        let settle = EventTimer(base: base) { _ in base.stop() }
+        settle.schedule(after: .milliseconds(100))
+        try runBounded(base)
+        #expect(socket.input.count == 1000, "reading paused at the high-water mark")
+        // Draining from outside a callback resumes reading, until everything has arrived.
+        var received = 0
+        let drainer = EventTimer(base: base) { _ in
+            received += socket.input.removeFirst(upTo: 600).count
+        }
+        drainer.schedule(every: .milliseconds(2))
+        try runBounded(base) { received == 5000 }
+        drainer.close()
+        #expect(largestInput <= 1000)
+        socket.close()
+    }
 }
