@@ -87,6 +87,7 @@ bench-http: deps
 
 # RSS idle and with 5,000 idle connections, per server.
 bench-memory: deps
+	scripts/ensure-bench-tools.sh
 	Benchmarks/memory/run.sh
 
 clean:

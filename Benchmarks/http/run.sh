@@ -10,18 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-5}
 reps=${2:-3}
-for tool in wrk nginx; do
-    command -v $tool >/dev/null || PATH=$PATH:/usr/sbin
-    command -v $tool >/dev/null || { echo "http bench: $tool is missing (apt-get install wrk nginx-light)" >&2; exit 2; }
-done
-source Benchmarks/common.sh
-$cc -O2 -Wall -Wextra -o "$bin/evhttp-server" Benchmarks/http/evhttp-server.c $(pkg-config --cflags --libs libevent)
-swift_release --product file-server
-swift_release --package-path Benchmarks/nio-file-server
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source Benchmarks/http/servers.sh
-make_site
 ticks=$(getconf CLK_TCK)
 
 # CPU ticks of a process and its children (nginx's worker).

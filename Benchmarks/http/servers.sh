@@ -1,16 +1,24 @@
-# Sourced by the HTTP and memory benchmarks: the HTTP servers under comparison. Needs $bin (from
-# Benchmarks/common.sh) and $work, a temporary directory. make_site fills $work/root;
-# start_http_server NAME starts one on CPU 0 serving it and sets `pid` and `port`.
+# Sourced by the HTTP and memory benchmarks: builds the HTTP servers under comparison, makes a
+# temporary site in $work/root (1k.bin, 64k.bin, 1m.bin; removed on exit) and defines `http_order`
+# and start_http_server NAME, which starts one on CPU 0 serving the site and sets `pid` and `port`.
+source Benchmarks/common.sh
+PATH=$PATH:/usr/sbin
+for tool in wrk nginx; do
+    command -v $tool >/dev/null || { echo "benchmark: $tool is missing (scripts/ensure-bench-tools.sh installs it)" >&2; exit 2; }
+done
+$cc -O2 -Wall -Wextra -o "$bin/evhttp-server" Benchmarks/http/evhttp-server.c $(pkg-config --cflags --libs libevent)
+swift_release --product file-server
+swift_release --package-path Benchmarks/nio-file-server
 http_order=(nginx evhttp swift-nio file-server)
 
-make_site() {
-    chmod 755 "$work"   # nginx's worker runs as nobody
-    mkdir -p "$work/root"
-    head -c 1024 /dev/urandom > "$work/root/1k.bin"
-    head -c 65536 /dev/urandom > "$work/root/64k.bin"
-    head -c 1048576 /dev/urandom > "$work/root/1m.bin"
-    chmod 644 "$work/root"/*
-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"   # nginx's worker runs as nobody
+mkdir -p "$work/root"
+head -c 1024 /dev/urandom > "$work/root/1k.bin"
+head -c 65536 /dev/urandom > "$work/root/64k.bin"
+head -c 1048576 /dev/urandom > "$work/root/1m.bin"
+chmod 644 "$work/root"/*
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -8,13 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 count=${1:-5000}
 source Benchmarks/echo/peers.sh
-$cc -O2 -Wall -Wextra -o "$bin/evhttp-server" Benchmarks/http/evhttp-server.c $(pkg-config --cflags --libs libevent)
-swift_release --product file-server
-swift_release --package-path Benchmarks/nio-file-server
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source Benchmarks/http/servers.sh
-make_site
 ulimit -n $((count * 2 + 1000))
 
 # RSS in KiB of a process and its children.
