@@ -42,8 +42,8 @@ final class HTTPServer {
             let connection = port.makeConnection(key: .client)
             // Write timeout: a client that takes no bytes of a response for this long is dropped.
             connection.setTimeouts(read: nil, write: idleTimeout)
-            // The head and a small file go out as separate writes: without this, the second waits
-            // for the client's delayed ACK (40 ms per response on a keep-alive connection).
+            // A write that follows another one not yet acknowledged (a head and a large file,
+            // pipelined responses) would otherwise wait for the client's delayed ACK: 40 ms.
             connection.sendsImmediately = true
             return (connection, HTTPSession(connection: connection))
         }
@@ -55,6 +55,21 @@ final class HTTPServer {
         localAddress = listener.localAddress
         port.onCompletion = { [unowned self] packet in self.completed(packet) }
         pool.start()
+        deadlineSweep.schedule(every: min(max(idleTimeout / 4, .milliseconds(10)), .seconds(1)))
+    }
+
+    /// One timer for all sessions, a few times per idle timeout: it resets those whose request has
+    /// not arrived complete by their deadline (slowloris included). A timer per session would cost
+    /// each connection about 250 bytes.
+    private lazy var deadlineSweep = EventTimer(base: base) { [unowned self] _ in self.resetOverdueSessions() }
+
+    private func resetOverdueSessions() {
+        let now = ContinuousClock.now
+        let overdue = pool.liveContexts.filter { session in
+            guard session.state == .waitingForRequest, let deadline = session.requestDeadline else { return false }
+            return deadline <= now
+        }
+        for session in overdue { reset(session) }
     }
 
     // MARK: Lifecycle
@@ -103,11 +118,7 @@ final class HTTPServer {
     private func waitForRequest(_ session: HTTPSession) {
         session.state = .waitingForRequest
         session.logRequestLine = nil
-        let deadline = session.requestDeadline ?? EventTimer(base: base) { [unowned self, unowned session] _ in
-            if session.state == .waitingForRequest { self.reset(session) }
-        }
-        session.requestDeadline = deadline
-        deadline.schedule(after: idleTimeout)
+        session.requestDeadline = .now + idleTimeout
         processInput(session)
     }
 
@@ -139,7 +150,7 @@ final class HTTPServer {
             session.closesAfterResponse = true
             send(.errorPage(error.status, detail: error.detail), to: session, method: "GET")
         case .success(let request)?:
-            session.requestDeadline?.cancel()
+            session.requestDeadline = nil
             respond(to: request, on: session)
         }
     }
@@ -268,7 +279,7 @@ final class HTTPServer {
     private func reset(_ session: HTTPSession) {
         guard session.state != .resetting else { return }
         session.state = .resetting
-        session.requestDeadline?.cancel()
+        session.requestDeadline = nil
         session.connection.reset(context: session)
     }
 

@@ -37,8 +37,9 @@ final class HTTPSession {
     var logRequestLine: String?
     var logStatus = 0
     var logBodyBytes: Int64 = 0
-    /// Fires when a request has not arrived complete within the idle timeout (slowloris included).
-    var requestDeadline: EventTimer?
+    /// When the request being waited for must have arrived complete (slowloris included); the
+    /// server's deadline sweep resets the session after it. Nil while no request is awaited.
+    var requestDeadline: ContinuousClock.Instant?
 
     init(connection: HTTPServer.Port.Connection) {
         self.connection = connection
@@ -54,6 +55,6 @@ final class HTTPSession {
         closesAfterResponse = false
         announcesKeepAlive = false
         logRequestLine = nil
-        requestDeadline?.cancel()
+        requestDeadline = nil
     }
 }
