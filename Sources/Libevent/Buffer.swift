@@ -63,10 +63,15 @@ public final class Buffer {
         if let storage { evbuffer_free(storage) }
     }
 
-    /// Hands an empty socket buffer's evbuffer back to the base's spares.
-    func returnStorageIfEmpty() {
-        guard let storage, let owner, evbuffer_get_length(storage) == 0 else { return }
-        owner.base.returnSpareBuffer(storage)
+    /// Gives up the evbuffer while the buffer is empty: a socket's goes back to its base's spares,
+    /// one you made is freed. The next use takes a new one.
+    func releaseStorageIfEmpty() {
+        guard let storage, evbuffer_get_length(storage) == 0 else { return }
+        if let owner {
+            owner.base.returnSpareBuffer(storage)
+        } else {
+            evbuffer_free(storage)
+        }
         self.storage = nil
     }
 
@@ -80,7 +85,7 @@ public final class Buffer {
 
     /// Tells the owning socket that bytes were added (its output is then written from the loop).
     private func didGrow() {
-        if role == .socketOutput { owner?.outputGrew() }
+        if role == .socketOutput { owner?.scheduleWrite() }
     }
 
     /// Tells the owning socket that bytes were removed (its input may have room to read again);
@@ -89,11 +94,7 @@ public final class Buffer {
         switch role {
         case .socketInput: owner?.inputShrank()
         case .socketOutput: break
-        case .standalone:
-            if let storage, evbuffer_get_length(storage) == 0 {
-                evbuffer_free(storage)
-                self.storage = nil
-            }
+        case .standalone: releaseStorageIfEmpty()
         }
     }
 
@@ -300,19 +301,19 @@ public final class Buffer {
             let vector = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
             let reserved = evbuffer_reserve_space(pointer, maxCount, vector, 2)
             precondition(reserved > 0, "evbuffer_reserve_space failed: out of memory")
-            // The reserved space may exceed maxCount (a chunk's free tail); read no more than asked.
-            var room = maxCount
-            for index in 0..<Int(reserved) {
-                vector[index].iov_len = min(vector[index].iov_len, room)
-                room -= vector[index].iov_len
+            // The reserved space may exceed maxCount (a chunk's free tail); read no more than asked,
+            // then commit only what was read.
+            func limit(to total: Int) {
+                var left = total
+                for index in 0..<Int(reserved) {
+                    vector[index].iov_len = min(vector[index].iov_len, left)
+                    left -= vector[index].iov_len
+                }
             }
+            limit(to: maxCount)
             let readCount = readv(descriptor, vector, reserved)
             guard readCount > 0 else { return readCount }
-            var left = readCount
-            for index in 0..<Int(reserved) {
-                vector[index].iov_len = min(vector[index].iov_len, left)
-                left -= vector[index].iov_len
-            }
+            limit(to: readCount)
             precondition(evbuffer_commit_space(pointer, vector, reserved) == 0, "evbuffer_commit_space failed")
             return readCount
         }

@@ -93,16 +93,11 @@ extension BufferedSocket {
     }
 
     /// Has the base write the output later in this loop iteration, unless that is already due or
-    /// the socket waits for writability.
+    /// the socket waits for writability. Called whenever `output` grows.
     func scheduleWrite() {
         guard descriptor >= 0, wantsWrite, !isConnecting, !writeArmed, !flushScheduled else { return }
         flushScheduled = true
         base.scheduleFlush(self)
-    }
-
-    /// The output grew (called by `output`).
-    func outputGrew() {
-        scheduleWrite()
     }
 
     /// Bytes left the input (called by `input`): below the high-water mark, reading resumes.
@@ -198,7 +193,7 @@ extension BufferedSocket {
             guard count > 0 else { return stopReading(reporting: .endOfStream) }
             readSize = SocketReadSize.next(after: count, requested: requested, current: readSize)
             streamDidRead()
-            if isOpen { input.returnStorageIfEmpty() }
+            if isOpen { input.releaseStorageIfEmpty() }
         } catch {
             stopReading(reporting: .failed(error))
         }
@@ -246,7 +241,7 @@ extension BufferedSocket {
                 writeArmed = true
             }
             if written > 0 { streamDidWrite() }
-            if isOpen { output.returnStorageIfEmpty() }
+            if isOpen { output.releaseStorageIfEmpty() }
         } catch {
             wantsWrite = false
             freeWriteEvent()

@@ -98,6 +98,8 @@ public final class BufferedSocket {
     /// Whether the base will write this socket's output later in this loop iteration.
     var flushScheduled = false
     var isConnecting = false
+    var readingPausedForOutput = false
+    var closesWhenFlushed = false
     /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
     var immediateConnectResult: Int32?
     /// The size of the next read; doubles after a read that filled it, halves after small ones.
@@ -127,8 +129,6 @@ public final class BufferedSocket {
         let time = timeval(duration)
         return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec)
     }
-    var readingPausedForOutput = false
-    var closesWhenFlushed = false
 
     /// Wraps the connected, non-blocking socket `descriptor`, which the new object owns and closes.
     ///
