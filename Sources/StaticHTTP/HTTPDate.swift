@@ -15,35 +15,8 @@ public enum HTTPDate {
         var time = time_t(min(max(seconds, -62_135_596_800), 253_402_300_799))
         var parts = tm()
         gmtime_r(&time, &parts)
-        // Written byte by byte: this runs for every response (Last-Modified).
-        return String(unsafeUninitializedCapacity: 29) { text in
-            var index = 0
-            func put(_ string: String) { for byte in string.utf8 { text[index] = byte; index += 1 } }
-            func putDigits(_ value: Int, count: Int) {
-                var divisor = 1
-                for _ in 1..<count { divisor *= 10 }
-                for _ in 0..<count {
-                    text[index] = UInt8(truncatingIfNeeded: 0x30 + (value / divisor) % 10)
-                    index += 1
-                    divisor /= 10
-                }
-            }
-            put(dayNames[Int(parts.tm_wday)])
-            put(", ")
-            putDigits(Int(parts.tm_mday), count: 2)
-            put(" ")
-            put(monthNames[Int(parts.tm_mon)])
-            put(" ")
-            putDigits(Int(parts.tm_year) + 1900, count: 4)
-            put(" ")
-            putDigits(Int(parts.tm_hour), count: 2)
-            put(":")
-            putDigits(Int(parts.tm_min), count: 2)
-            put(":")
-            putDigits(Int(parts.tm_sec), count: 2)
-            put(" GMT")
-            return index
-        }
+        return "\(dayNames[Int(parts.tm_wday)]), \(padded(Int(parts.tm_mday))) \(monthNames[Int(parts.tm_mon)]) "
+            + "\(padded(Int(parts.tm_year) + 1900, to: 4)) \(padded(Int(parts.tm_hour))):\(padded(Int(parts.tm_min))):\(padded(Int(parts.tm_sec))) GMT"
     }
 
     /// `28/Nov/2026:21:50:12 +0000`, the Common Log Format timestamp, for `seconds` since the epoch.
@@ -51,8 +24,8 @@ public enum HTTPDate {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        return "\(twoDigits(Int(parts.tm_mday)))/\(monthNames[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
-            + "\(twoDigits(Int(parts.tm_hour))):\(twoDigits(Int(parts.tm_min))):\(twoDigits(Int(parts.tm_sec))) +0000"
+        return "\(padded(Int(parts.tm_mday)))/\(monthNames[Int(parts.tm_mon)])/\(parts.tm_year + 1900):"
+            + "\(padded(Int(parts.tm_hour))):\(padded(Int(parts.tm_min))):\(padded(Int(parts.tm_sec))) +0000"
     }
 
     /// Seconds since the epoch for an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
@@ -85,7 +58,9 @@ public enum HTTPDate {
         return Int(timegm(&parts))
     }
 
-    private static func twoDigits(_ value: Int) -> String {
-        value < 10 ? "0\(value)" : "\(value)"
+    /// `value` in decimal, with leading zeros to `width` digits.
+    private static func padded(_ value: Int, to width: Int = 2) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }
