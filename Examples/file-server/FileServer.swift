@@ -28,7 +28,14 @@ struct FileServer: ServerCommand {
     @Flag(help: "Log each request to standard error in Common Log Format.")
     var accessLog = false
 
+    @Option(name: .customLong("cache-seconds"),
+            help: "Serve files up to 16 KiB from memory, reading them again after this many seconds (0: off).")
+    var cacheSeconds: Double = 1
+
     func validate() throws {
+        guard cacheSeconds.isFinite, cacheSeconds >= 0, cacheSeconds <= 86_400 else {
+            throw ValidationError("--cache-seconds must be a number of seconds from 0 to 86400 (got \(cacheSeconds))")
+        }
         guard DocumentRoot(path: root, listsDirectories: true) != nil else {
             throw ValidationError("--root '\(root)' is not a readable directory")
         }
@@ -39,8 +46,9 @@ struct FileServer: ServerCommand {
             throw ValidationError("--root '\(root)' is not a readable directory")
         }
         let base = try EventBase()
+        let fileCache = FileCache(validity: .milliseconds(Int64((cacheSeconds * 1000).rounded())))
         let server = try HTTPServer(base: base, address: try options.address(port: port), root: documentRoot,
-                                    options: options, logsAccess: accessLog)
+                                    fileCache: fileCache, options: options, logsAccess: accessLog)
         _ = try GracefulShutdown(base: base, begin: server.beginShutdown, isFinished: { server.isFinished })
         announceListening(on: server.localAddress)
         try base.run()

@@ -10,7 +10,8 @@ import Darwin
 
 /// The static file server on the completion model: a pool of pre-issued accepts on one port, each
 /// connection an `HTTPSession` driven by its completion packets through
-/// accept -> request -> transmit -> reset. Files go out with `transmitFile` (sendfile).
+/// accept -> request -> transmit -> reset. Small files are answered from a `FileCache`, others go
+/// out with `transmitFile` (sendfile).
 final class HTTPServer {
     typealias Port = CompletionPort<Handle, HTTPSession>
 
@@ -27,13 +28,15 @@ final class HTTPServer {
     private let port: Port
     private let pool: AcceptPool<Handle, HTTPSession>
     private let root: DocumentRoot
+    private let fileCache: FileCache
     private let idleTimeout: Duration
     private let logsAccess: Bool
     private let boundary = "swift-libevent-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
     private var isShuttingDown = false
     private var cachedDate = (second: 0, text: "")
 
-    init(base: EventBase, address: SocketAddress, root: DocumentRoot, options: ServerOptions, logsAccess: Bool) throws {
+    init(base: EventBase, address: SocketAddress, root: DocumentRoot, fileCache: FileCache, options: ServerOptions,
+         logsAccess: Bool) throws {
         let port = Port(base: base)
         let listener = try port.listen(on: address, key: .listener)
         listener.onAcceptError = { error in printError("file-server: \(error); retrying") }
@@ -50,6 +53,7 @@ final class HTTPServer {
         self.base = base
         self.port = port
         self.root = root
+        self.fileCache = fileCache
         self.idleTimeout = idleTimeout
         self.logsAccess = logsAccess
         localAddress = listener.localAddress
@@ -59,12 +63,13 @@ final class HTTPServer {
     }
 
     /// One timer for all sessions, a few times per idle timeout: it resets those whose request has
-    /// not arrived complete by their deadline (slowloris included). A timer per session would cost
-    /// each connection about 250 bytes.
-    private lazy var deadlineSweep = EventTimer(base: base) { [unowned self] _ in self.resetOverdueSessions() }
+    /// not arrived complete by their deadline (slowloris included), and lets the file cache return
+    /// the memory of expired files. A timer per session would cost each connection about 250 bytes.
+    private lazy var deadlineSweep = EventTimer(base: base) { [unowned self] _ in self.sweep() }
 
-    private func resetOverdueSessions() {
+    private func sweep() {
         let now = ContinuousClock.now
+        fileCache.removeExpired(now: now)
         let overdue = pool.liveContexts.filter { session in
             guard session.state == .waitingForRequest, let deadline = session.requestDeadline else { return false }
             return deadline <= now
@@ -191,6 +196,11 @@ final class HTTPServer {
             response.head.add("Allow", "GET, HEAD")
             return send(response, to: session, method: request.method)
         }
+        let now = ContinuousClock.now
+        if let cached = fileCache.entry(for: request.target, now: now) {
+            return send(FileResponse(request: request, file: cached.file, boundary: boundary), content: cached.content,
+                        to: session)
+        }
         let target: RequestTarget
         do {
             target = try RequestTarget(resolving: request.target)
@@ -199,8 +209,14 @@ final class HTTPServer {
         }
         switch root.lookup(target) {
         case .file(let descriptor, let metadata, let name):
-            let plan = FileResponse(request: request, metadata: metadata, name: name, boundary: boundary)
-            transmit(plan, descriptor: descriptor, to: session)
+            let file = FileDescription(metadata: metadata, name: name)
+            let plan = FileResponse(request: request, file: file, boundary: boundary)
+            if let cached = fileCache.insert(target: request.target, descriptor: descriptor, file: file, now: now) {
+                close(descriptor)
+                send(plan, content: cached.content, to: session)
+            } else {
+                transmit(plan, descriptor: descriptor, to: session)
+            }
         case .listing(let entries):
             send(.html(status: .ok, DirectoryListing.page(for: target, entries: entries)), to: session, method: request.method)
         case .redirectToDirectory:
@@ -212,14 +228,33 @@ final class HTTPServer {
 
     /// Sends a response held in memory (the body only for methods other than HEAD).
     private func send(_ response: InMemoryResponse, to session: HTTPSession, method: String) {
-        var head = response.head
+        let sendsBody = method != "HEAD" && response.head.status.allowsBody
+        write(response.head, body: sendsBody ? response.body[...] : [], to: session)
+    }
+
+    /// Sends a file response whose file is in memory: head and body leave in one write.
+    private func send(_ plan: FileResponse, content: [UInt8], to session: HTTPSession) {
+        if plan.body.count == 1, case .file(let range) = plan.body[0], range.count == content.count {
+            return write(plan.head, body: content[...], to: session)  // the whole file: no copy to make
+        }
+        var body: [UInt8] = []
+        for part in plan.body {
+            switch part {
+            case .bytes(let bytes): body += bytes
+            case .file(let range): body += content[Int(range.lowerBound)...Int(range.upperBound)]
+            }
+        }
+        write(plan.head, body: body[...], to: session)
+    }
+
+    private func write(_ head: ResponseHead, body: ArraySlice<UInt8>, to session: HTTPSession) {
+        var head = head
         addCommonFields(to: &head, session)
-        let body = method == "HEAD" || !head.status.allowsBody ? [] : response.body
         session.state = .transmitting
         session.logStatus = head.status.code
         session.logBodyBytes = Int64(body.count)
         session.writesInFlight = 1
-        session.connection.write(head.bytes + body, context: session)
+        session.connection.write(head.bytes(followedBy: body), context: session)
     }
 
     /// Sends a file response: the head, then each part, file ranges with sendfile.

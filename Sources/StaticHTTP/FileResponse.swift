@@ -38,17 +38,23 @@ public struct FileResponse: Sendable {
     public var body: [Part]
 
     /// Decides the response to `request` for a file with `metadata`, named `name` (for the
-    /// Content-Type), at `now` (seconds since the epoch, for the Date field).
+    /// Content-Type).
     ///
     /// Conditional requests: If-None-Match (a list of tags or `*`, weak comparison) and, when absent,
     /// If-Modified-Since give 304. Range (GET only): 206 for one range, multipart/byteranges for
     /// several, 416 when none is satisfiable, 200 when invalid or too many. If-Range with a tag or
     /// date that does not match makes the Range ignored.
     public init(request: RequestHead, metadata: FileMetadata, name: String, boundary: String) {
-        let entityTag = metadata.entityTag
-        let contentType = ContentType.forFile(named: name)
+        self.init(request: request, file: FileDescription(metadata: metadata, name: name), boundary: boundary)
+    }
+
+    /// The same decision for the file `file` describes, with its fields already formatted.
+    public init(request: RequestHead, file: FileDescription, boundary: String) {
+        let metadata = file.metadata
+        let entityTag = file.entityTag
+        let contentType = file.contentType
         var head = ResponseHead(status: .ok)
-        head.add("Last-Modified", HTTPDate.format(metadata.modified))
+        head.add("Last-Modified", file.lastModified)
         head.add("ETag", entityTag)
         head.add("Accept-Ranges", "bytes")
 

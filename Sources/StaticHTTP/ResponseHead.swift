@@ -19,9 +19,12 @@ public struct ResponseHead: Sendable {
     }
 
     /// `HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n` as bytes.
-    public var bytes: [UInt8] {
+    public var bytes: [UInt8] { bytes(followedBy: []) }
+
+    /// The head's bytes followed by `body`, in one array allocated once.
+    public func bytes(followedBy body: ArraySlice<UInt8>) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        bytes.reserveCapacity(64 + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 } + body.count)
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
         bytes.append(contentsOf: String(status.code).utf8)
         bytes.append(0x20)
@@ -34,6 +37,7 @@ public struct ResponseHead: Sendable {
             bytes.append(contentsOf: [0x0D, 0x0A])
         }
         bytes.append(contentsOf: [0x0D, 0x0A])
+        bytes += body
         return bytes
     }
 }
