@@ -160,8 +160,42 @@ extension CompletionPort {
         /// writes complete with the error.
         public func transmitFile(descriptor: Int32, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
                                  tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
-            let total = head.count + Int(length) + tail.count
             var ownsDescriptor = true
+            transmit(length: length, head: head, tail: tail, disconnectAfterwards: disconnectAfterwards,
+                     context: context) { output in
+                if length > Self.copyThreshold {
+                    try output.appendFile(descriptor: descriptor, offset: offset, length: length)
+                    ownsDescriptor = false
+                } else {
+                    try output.appendContents(ofFile: descriptor, offset: offset, length: Int(length))
+                }
+            }
+            if ownsDescriptor { closeFileDescriptor(descriptor) }
+        }
+
+        /// `transmitFile(descriptor:...)` for `length` bytes of `segment` from `offset` within it,
+        /// which the connection shares instead of owning: the same segment can go out on many
+        /// connections at once, and stays the caller's.
+        public func transmitFile(_ segment: FileSegment, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
+                                 tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
+            transmit(length: length, head: head, tail: tail, disconnectAfterwards: disconnectAfterwards,
+                     context: context) { output in
+                if length > Self.copyThreshold {
+                    try output.append(segment, offset: offset, length: length)
+                } else {
+                    guard offset >= 0, length >= 0, offset <= segment.length - length else {
+                        throw LibeventError("transmitFile", code: EINVAL)
+                    }
+                    try output.appendContents(ofFile: segment.descriptor, offset: segment.offset + offset, length: Int(length))
+                }
+            }
+        }
+
+        /// Queues `head`, the `length` file bytes that `appendFileRange` adds to the output, and
+        /// `tail` as one transmission; if the range cannot be added, fails the connection.
+        private func transmit(length: Int64, head: [UInt8], tail: [UInt8], disconnectAfterwards: Bool, context: Context,
+                              appendFileRange: (Buffer) throws -> Void) {
+            let total = head.count + Int(length) + tail.count
             var fileError: LibeventError?
             queueWrite(.transmitFile, byteCount: total, disconnectAfterwards: disconnectAfterwards, context: context) { socket in
                 // Full segments for large files (TransmitFile's own behaviour, nginx's tcp_nopush);
@@ -169,18 +203,12 @@ extension CompletionPort {
                 if length >= Self.corkThreshold, !isCorked { isCorked = (try? socket.setCorked(true)) != nil }
                 socket.output.append(head)
                 do {
-                    if length > Self.copyThreshold {
-                        try socket.output.appendFile(descriptor: descriptor, offset: offset, length: length)
-                        ownsDescriptor = false
-                    } else {
-                        try socket.output.appendContents(ofFile: descriptor, offset: offset, length: Int(length))
-                    }
+                    try appendFileRange(socket.output)
                 } catch {
                     fileError = error as? LibeventError
                 }
                 socket.output.append(tail)
             }
-            if ownsDescriptor { closeFileDescriptor(descriptor) }
             if let fileError {
                 // The head is already queued, so the byte stream is broken: fail the writes and drop
                 // the connection rather than send a response with a hole in it.

@@ -182,6 +182,24 @@ public final class Buffer {
         didGrow()
     }
 
+    /// Queues `length` bytes of `segment` from `offset` within it (`length` nil: to its end),
+    /// without reading them: a socket sends them with `sendfile`, and a buffer that does not feed a
+    /// socket reads the segment into memory. The buffer holds a reference to the segment until the
+    /// range is sent or drained; the caller keeps its own.
+    /// - Throws: `LibeventError` (EINVAL) when the range does not lie within the segment, or the
+    ///   segment cannot be read.
+    public func append(_ segment: FileSegment, offset: Int64 = 0, length: Int64? = nil) throws(LibeventError) {
+        let length = length ?? segment.length - offset
+        guard offset >= 0, length >= 0, offset <= segment.length - length else {
+            throw LibeventError("evbuffer_add_file_segment", code: EINVAL)
+        }
+        guard evbuffer_add_file_segment(pointer, segment.pointer, offset, length) == 0 else {
+            didShrink()  // nothing was added; a buffer you made may give its memory back
+            throw LibeventError("evbuffer_add_file_segment", code: errno == 0 ? EINVAL : errno)
+        }
+        didGrow()
+    }
+
     /// Appends a copy of `length` bytes of the open file `descriptor` from `offset`, read now with
     /// `pread` straight into the buffer's memory. For small ranges this is cheaper than
     /// `appendFile`'s sendfile, and lets them leave in one write with what precedes them. The caller

@@ -138,6 +138,28 @@ import Testing
         #expect(buffer.isEmpty, "a failed copy adds nothing")
     }
 
+    @Test func sharesAFileSegmentAndClosesItAfterTheLastUse() throws {
+        var template = Array("/tmp/libevent-buffer-XXXXXX".utf8CString)
+        let file = mkstemp(&template)
+        #expect(file >= 0)
+        unlink(template)
+        writeAll(file, Array("0123456789abcdefghij".utf8))
+        var segment: FileSegment? = try FileSegment(descriptor: file, offset: 2, length: 16)  // "23456789abcdefgh"
+        let first = Buffer()
+        let second = Buffer()
+        try first.append(segment!, offset: 3, length: 5)
+        try second.append(segment!)
+        #expect(throws: LibeventError("evbuffer_add_file_segment", code: EINVAL)) { try first.append(segment!, offset: 10, length: 7) }
+        #expect(throws: LibeventError("evbuffer_add_file_segment", code: EINVAL)) { try first.append(segment!, offset: 17) }
+        #expect(throws: LibeventError("evbuffer_add_file_segment", code: EINVAL)) { try first.append(segment!, offset: -1) }
+        #expect(first.removeFirst(upTo: 100) == Array("56789".utf8))
+        segment = nil
+        #expect(fcntl(file, F_GETFD) >= 0, "a buffer still holds part of the segment")
+        #expect(second.removeFirst(upTo: 100) == Array("23456789abcdefgh".utf8))
+        #expect(fcntl(file, F_GETFD) == -1, "closed with the last use")
+        #expect(throws: LibeventError.self) { try FileSegment(descriptor: file, offset: -1, length: 1) }
+    }
+
     @Test func refusesAFileItCannotQueue() {
         #expect(throws: LibeventError.self) { try Buffer().appendFile(descriptor: -1, length: 10) }
     }
