@@ -1,3 +1,4 @@
+import Libevent
 import StaticHTTP
 #if canImport(Glibc)
 import Glibc
@@ -5,42 +6,54 @@ import Glibc
 import Darwin
 #endif
 
-/// Small files recently served, kept in memory with their response fields already formatted and
-/// keyed by the request target exactly as sent, so that a repeated request costs no path lookup,
-/// no `open`, `fstat` or `close` and no formatting: its answer leaves in one write.
+/// Files recently served, kept ready with their response fields already formatted and keyed by the
+/// request target exactly as sent, so that a repeated request costs no path lookup, no `open`,
+/// `fstat` or `close` and no formatting. Small files are kept in memory and leave with the head in
+/// one write; larger ones are kept open as a `FileSegment` that every response sends with `sendfile`.
 ///
 /// A cached file may be up to `validity` old. An entry is dropped once that time has passed, and
 /// the next request looks the file up again (nginx's `open_file_cache_valid` works the same way);
 /// a validity of zero turns the cache off. Only targets that named a regular file through the
 /// document root's checks are ever stored, and the cache never holds more than `maxEntries`
-/// files or `maxTotalBytes` of content.
+/// files, `maxContentBytes` of content or `maxOpenFiles` descriptors.
 final class FileCache {
+    /// A file's bytes, as a response sends them.
+    enum Body {
+        /// The whole file in memory.
+        case bytes([UInt8])
+        /// The whole file, open.
+        case segment(FileSegment)
+    }
+
     /// One cached file.
     struct Entry {
         /// Its metadata and formatted fields.
         let file: FileDescription
-        /// Its bytes, `file.metadata.size` of them.
-        let content: [UInt8]
+        /// Its bytes.
+        let body: Body
         /// When the entry stops being used.
         let expires: ContinuousClock.Instant
     }
 
-    /// Files larger than this are sent from disk every time (with `sendfile` beyond the
-    /// completion port's copy threshold).
-    static let maxFileSize = 16 * 1024
+    /// Files up to this size are read into memory (and sent with their head in one write); larger
+    /// ones are sent with `sendfile`.
+    static let maxFileSizeInMemory = 16 * 1024
     /// The most files kept.
     static let maxEntries = 4096
-    /// The most content bytes kept.
-    static let maxTotalBytes = 32 << 20
+    /// The most content bytes kept in memory.
+    static let maxContentBytes = 32 << 20
+    /// The most large files kept open (each holds a descriptor).
+    static let maxOpenFiles = 64
     /// Longer targets are not cached, so that keys stay small.
     static let maxTargetLength = 512
 
-    /// How long an entry is used after the file was read.
+    /// How long an entry is used after the file was opened.
     let validity: Duration
     private var entries: [String: Entry] = [:]
-    private var totalBytes = 0
+    private var contentBytes = 0
+    private var openFiles = 0
 
-    /// An empty cache whose entries live for `validity` (zero: nothing is ever cached).
+    /// An empty cache whose entries live for `validity` (zero: nothing is ever kept).
     init(validity: Duration) {
         self.validity = validity
     }
@@ -55,33 +68,59 @@ final class FileCache {
         return entry
     }
 
-    /// Reads the regular file open at `descriptor`, which `file` describes, and keeps it for
-    /// `target`. Returns the entry, or nil when the file is not cached: the cache is off, the file
-    /// or target is too large, the cache is full, or the file could not be read whole (it is
-    /// being changed). The descriptor stays open and the caller's.
-    func insert(target: String, descriptor: Int32, file: FileDescription, now: ContinuousClock.Instant) -> Entry? {
+    /// Takes the regular file open at `descriptor`, which `file` describes, as a body: its bytes if
+    /// it is small and can be read whole now, else a segment that owns the descriptor. Keeps it
+    /// for `target` when there is room. The descriptor is the cache's in every case (closed or
+    /// owned by the segment); nil only when libevent refuses the file as a segment.
+    func load(target: String, descriptor: Int32, file: FileDescription, now: ContinuousClock.Instant) -> Body? {
         let size = Int(file.metadata.size)
-        guard validity > .zero, size <= Self.maxFileSize, target.utf8.count <= Self.maxTargetLength else { return nil }
-        if entries.count >= Self.maxEntries || totalBytes + size > Self.maxTotalBytes {
-            removeExpired(now: now)
-            guard entries.count < Self.maxEntries, totalBytes + size <= Self.maxTotalBytes else { return nil }
+        let body: Body
+        if size <= Self.maxFileSizeInMemory, let content = Self.readWhole(descriptor, size: size) {
+            close(descriptor)
+            body = .bytes(content)
+        } else if let segment = try? FileSegment(descriptor: descriptor, length: file.metadata.size) {
+            body = .segment(segment)
+        } else {
+            close(descriptor)
+            return nil
         }
-        guard let content = Self.readWhole(descriptor, size: size) else { return nil }
-        let entry = Entry(file: file, content: content, expires: now + validity)
-        remove(target)
-        entries[target] = entry
-        totalBytes += size
-        return entry
+        if validity > .zero, target.utf8.count <= Self.maxTargetLength, makeRoom(for: body, now: now) {
+            remove(target)
+            entries[target] = Entry(file: file, body: body, expires: now + validity)
+            account(body, sign: 1)
+        }
+        return body
     }
 
-    /// Drops the entries that have expired by `now`, returning their memory.
+    /// Drops the entries that have expired by `now`, returning their memory and descriptors.
     func removeExpired(now: ContinuousClock.Instant) {
         for (target, entry) in entries where entry.expires <= now { remove(target) }
     }
 
+    /// Whether `body` fits under the limits, once expired entries are gone if need be.
+    private func makeRoom(for body: Body, now: ContinuousClock.Instant) -> Bool {
+        func fits() -> Bool {
+            guard entries.count < Self.maxEntries else { return false }
+            switch body {
+            case .bytes(let content): return contentBytes + content.count <= Self.maxContentBytes
+            case .segment: return openFiles < Self.maxOpenFiles
+            }
+        }
+        if fits() { return true }
+        removeExpired(now: now)
+        return fits()
+    }
+
     private func remove(_ target: String) {
         guard let removed = entries.removeValue(forKey: target) else { return }
-        totalBytes -= removed.content.count
+        account(removed.body, sign: -1)
+    }
+
+    private func account(_ body: Body, sign: Int) {
+        switch body {
+        case .bytes(let content): contentBytes += sign * content.count
+        case .segment: openFiles += sign
+        }
     }
 
     /// Exactly `size` bytes from the start of the file, or nil if it holds fewer now or a read fails.

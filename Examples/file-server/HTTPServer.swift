@@ -10,8 +10,8 @@ import Darwin
 
 /// The static file server on the completion model: a pool of pre-issued accepts on one port, each
 /// connection an `HTTPSession` driven by its completion packets through
-/// accept -> request -> transmit -> reset. Small files are answered from a `FileCache`, others go
-/// out with `transmitFile` (sendfile).
+/// accept -> request -> transmit -> reset. Files come through a `FileCache`: small ones leave from
+/// memory with their head, larger ones with `transmitFile` (sendfile).
 final class HTTPServer {
     typealias Port = CompletionPort<Handle, HTTPSession>
 
@@ -138,7 +138,7 @@ final class HTTPServer {
             parsed = try session.input.withContiguousBytes(first: available) { bytes -> Result<RequestHead, RequestError>? in
                 guard let length = try RequestHead.headLength(in: bytes) else { return nil }
                 let head = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
-                session.logRequestLine = firstLine(of: head)
+                if logsAccess { session.logRequestLine = firstLine(of: head) }
                 session.headLength = length
                 return Result { () throws(RequestError) in try RequestHead(parsing: head) }
             } ?? nil
@@ -198,8 +198,7 @@ final class HTTPServer {
         }
         let now = ContinuousClock.now
         if let cached = fileCache.entry(for: request.target, now: now) {
-            return send(FileResponse(request: request, file: cached.file, boundary: boundary), content: cached.content,
-                        to: session)
+            return send(cached.file, body: cached.body, answering: request, to: session)
         }
         let target: RequestTarget
         do {
@@ -210,13 +209,10 @@ final class HTTPServer {
         switch root.lookup(target) {
         case .file(let descriptor, let metadata, let name):
             let file = FileDescription(metadata: metadata, name: name)
-            let plan = FileResponse(request: request, file: file, boundary: boundary)
-            if let cached = fileCache.insert(target: request.target, descriptor: descriptor, file: file, now: now) {
-                close(descriptor)
-                send(plan, content: cached.content, to: session)
-            } else {
-                transmit(plan, descriptor: descriptor, to: session)
+            guard let body = fileCache.load(target: request.target, descriptor: descriptor, file: file, now: now) else {
+                return send(.errorPage(.internalServerError), to: session, method: request.method)
             }
+            send(file, body: body, answering: request, to: session)
         case .listing(let entries):
             send(.html(status: .ok, DirectoryListing.page(for: target, entries: entries)), to: session, method: request.method)
         case .redirectToDirectory:
@@ -228,11 +224,24 @@ final class HTTPServer {
 
     /// Sends a response held in memory (the body only for methods other than HEAD).
     private func send(_ response: InMemoryResponse, to session: HTTPSession, method: String) {
-        let sendsBody = method != "HEAD" && response.head.status.allowsBody
-        write(response.head, body: sendsBody ? response.body[...] : [], to: session)
+        var head = response.head
+        addCommonFields(to: &head, session)
+        let sendsBody = method != "HEAD" && head.status.allowsBody
+        write(head, body: sendsBody ? response.body[...] : [], to: session)
     }
 
-    /// Sends a file response whose file is in memory: head and body leave in one write.
+    /// Answers `request` for `file`, whose bytes are `body`: from memory, head and body in one
+    /// write, or with sendfile.
+    private func send(_ file: FileDescription, body: FileCache.Body, answering request: RequestHead,
+                      to session: HTTPSession) {
+        var plan = FileResponse(request: request, file: file, boundary: boundary)
+        addCommonFields(to: &plan.head, session)  // in place: the plan's fields are not shared yet
+        switch body {
+        case .bytes(let content): send(plan, content: content, to: session)
+        case .segment(let segment): transmit(plan, segment: segment, to: session)
+        }
+    }
+
     private func send(_ plan: FileResponse, content: [UInt8], to session: HTTPSession) {
         if plan.body.count == 1, case .file(let range) = plan.body[0], range.count == content.count {
             return write(plan.head, body: content[...], to: session)  // the whole file: no copy to make
@@ -247,9 +256,8 @@ final class HTTPServer {
         write(plan.head, body: body[...], to: session)
     }
 
+    /// Writes a head that has the common fields, and `body`, in one write.
     private func write(_ head: ResponseHead, body: ArraySlice<UInt8>, to session: HTTPSession) {
-        var head = head
-        addCommonFields(to: &head, session)
         session.state = .transmitting
         session.logStatus = head.status.code
         session.logBodyBytes = Int64(body.count)
@@ -257,35 +265,29 @@ final class HTTPServer {
         session.connection.write(head.bytes(followedBy: body), context: session)
     }
 
-    /// Sends a file response: the head, then each part, file ranges with sendfile.
-    private func transmit(_ plan: FileResponse, descriptor: Int32, to session: HTTPSession) {
-        var head = plan.head
-        addCommonFields(to: &head, session)
+    /// Sends a file response whose head has the common fields: the head, then each part, file
+    /// ranges with sendfile.
+    private func transmit(_ plan: FileResponse, segment: FileSegment, to session: HTTPSession) {
+        let head = plan.head
         session.state = .transmitting
         session.logStatus = head.status.code
         session.logBodyBytes = 0
         session.writesInFlight = 0
         var pending = head.bytes
-        let fileParts = plan.body.filter { if case .file = $0 { true } else { false } }.count
-        var filePartsLeft = fileParts
         for part in plan.body {
             switch part {
             case .bytes(let bytes):
                 pending += bytes
                 session.logBodyBytes += Int64(bytes.count)
             case .file(let range):
-                filePartsLeft -= 1
-                // Each transmission owns its descriptor: the last one takes ours, the others a dup.
-                let partDescriptor = filePartsLeft == 0 ? descriptor : dup(descriptor)
                 let length = range.upperBound - range.lowerBound + 1
                 session.writesInFlight += 1
                 session.logBodyBytes += length
-                session.connection.transmitFile(descriptor: partDescriptor, offset: range.lowerBound, length: length,
-                                                 head: pending, context: session)
+                session.connection.transmitFile(segment, offset: range.lowerBound, length: length, head: pending,
+                                                 context: session)
                 pending = []
             }
         }
-        if fileParts == 0 { close(descriptor) }
         if !pending.isEmpty || session.writesInFlight == 0 {
             session.writesInFlight += 1
             session.connection.write(pending, context: session)

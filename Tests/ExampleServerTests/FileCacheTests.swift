@@ -14,14 +14,16 @@ struct FileCacheTests {
         ("GET", ["If-Range: \"other\"", "Range: bytes=0-4"]),
     ]
 
-    @Test func answersFromTheCacheEqualTheFirstAnswer() throws {
+    /// 13 bytes (kept in memory) and 100 KB (kept open, sent with sendfile).
+    @Test(arguments: ["/hello.txt", "/data.bin"])
+    func answersFromTheCacheEqualTheFirstAnswer(target: String) throws {
         let site = try TemporarySite()
         let (server, address) = try site.start()
         let client = try HTTPTestClient(address)
         for request in Self.requests {
             var answers: [HTTPTestResponse] = []
             for _ in 0..<2 {  // the first reads the file, the second finds it cached
-                client.get("/hello.txt", method: request.method, request.extra)
+                client.get(target, method: request.method, request.extra)
                 answers.append(try #require(client.readResponse(toHEAD: request.method == "HEAD")))
             }
             answers[0].headers["date"] = nil
@@ -30,12 +32,12 @@ struct FileCacheTests {
             #expect(answers[0].headers == answers[1].headers, "\(request)")
             #expect(answers[0].body == answers[1].body, "\(request)")
         }
-        client.get("/hello.txt", ["Range: bytes=7-11"])
-        #expect(client.readResponse()?.text == "world")
+        client.get(target, ["Range: bytes=7-11"])
+        #expect(client.readResponse()?.body == (try Data(contentsOf: site.root.appendingPathComponent(target)))[7...11].map { $0 })
         #expect(server.terminate() == 0)
     }
 
-    @Test func smallFilesAreServedFromMemoryUntilTheyExpire() throws {
+    @Test func filesAreServedFromTheCacheUntilTheyExpire() throws {
         let site = try TemporarySite()
         let (server, address) = try site.start(["--cache-seconds", "60"])
         let client = try HTTPTestClient(address)
@@ -45,9 +47,10 @@ struct FileCacheTests {
             try FileManager.default.removeItem(at: site.root.appendingPathComponent(name))
         }
         client.get("/hello.txt")
-        #expect(client.readResponse()?.text == "hello, world\n", "13 bytes: answered from the cache")
+        #expect(client.readResponse()?.text == "hello, world\n", "13 bytes: kept in memory")
         client.get("/data.bin")
-        #expect(client.readResponse()?.status == 404, "100 KB: above the cache's file size, read every time")
+        #expect(client.readResponse()?.body == (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) },
+                "100 KB: kept open, sent with sendfile")
         #expect(server.terminate() == 0)
     }
 
@@ -91,6 +94,11 @@ struct FileCacheTests {
             let targets = (0..<500).map { "/hello.txt?\(batch * 500 + $0)" }
             client.send(targets.map { "GET \($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined())
             for _ in targets { #expect(client.readResponse()?.text == "hello, world\n") }
+        }
+        // More large files than it keeps open.
+        for index in 0..<100 {
+            client.get("/data.bin?\(index)")
+            #expect(client.readResponse()?.body.count == 100_000)
         }
         #expect(server.terminate() == 0)
     }
