@@ -23,8 +23,9 @@ public struct RequestHead: Sendable {
     public let minorVersion: Int
     /// The header fields in order, names as sent.
     public let fields: [(name: String, value: String)]
-    /// The request line as sent, for the access log.
-    public let requestLine: String
+    /// The request line as sent, for the access log (a valid request line is exactly method,
+    /// target and version with one space between them).
+    public var requestLine: String { "\(method) \(target) HTTP/1.\(minorVersion)" }
 
     /// The longest request line accepted (414 beyond).
     public static let maxRequestLineLength = 8 * 1024
@@ -105,34 +106,41 @@ public struct RequestHead: Sendable {
     ///   HTTP/1.1, bytes that are not visible ASCII in the target; 505 for a version other than
     ///   HTTP/1.0 and HTTP/1.1.
     public init(parsing head: UnsafeRawBufferPointer) throws(RequestError) {
-        var lines = head.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
-            line.last == 0x0D ? line.dropLast() : line
+        var lines = HeadLines(head)
+        guard let first = lines.next(), !(first.isEmpty && lines.restIsBlank) else {
+            throw RequestError(.badRequest, "empty request")
         }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        guard let first = lines.first else { throw RequestError(.badRequest, "empty request") }
-        let parts = first.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+        // Exactly two spaces: method SP target SP version, the first two not empty.
+        guard let firstSpace = first.firstIndex(of: 0x20),
+              let secondSpace = first[(firstSpace + 1)...].firstIndex(of: 0x20),
+              !first[(secondSpace + 1)...].contains(0x20),
+              firstSpace > first.startIndex, secondSpace > firstSpace + 1 else {
             throw RequestError(.badRequest, "malformed request line")
         }
-        guard parts[0].allSatisfy(isTokenByte) else { throw RequestError(.badRequest, "malformed method") }
-        guard parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        let methodBytes = first[..<firstSpace]
+        let targetBytes = first[(firstSpace + 1)..<secondSpace]
+        let version = first[(secondSpace + 1)...]
+        guard methodBytes.allSatisfy(isTokenByte) else { throw RequestError(.badRequest, "malformed method") }
+        guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw RequestError(.badRequest, "malformed request target")
         }
-        let version = Array(parts[2])
-        guard version.count == 8, version.starts(with: Array("HTTP/".utf8)), version[6] == UInt8(ascii: "."),
-              isDigit(version[5]), isDigit(version[7]) else {
+        let v = version.startIndex
+        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[v + 6] == UInt8(ascii: "."),
+              isDigit(version[v + 5]), isDigit(version[v + 7]) else {
             throw RequestError(.badRequest, "malformed HTTP version")
         }
-        guard version[5] == UInt8(ascii: "1"), version[7] <= UInt8(ascii: "1") else {
+        guard version[v + 5] == UInt8(ascii: "1"), version[v + 7] <= UInt8(ascii: "1") else {
             throw RequestError(.versionNotSupported, "only HTTP/1.0 and HTTP/1.1 are supported")
         }
-        method = String(decoding: parts[0], as: UTF8.self)
-        target = String(decoding: parts[1], as: UTF8.self)
-        minorVersion = Int(version[7] - UInt8(ascii: "0"))
-        requestLine = String(decoding: first, as: UTF8.self)
+        method = String(decoding: methodBytes, as: UTF8.self)
+        target = String(decoding: targetBytes, as: UTF8.self)
+        minorVersion = Int(version[v + 7] - UInt8(ascii: "0"))
 
         var fields: [(name: String, value: String)] = []
-        for line in lines.dropFirst() {
+        fields.reserveCapacity(8)
+        var hosts = 0
+        while let line = lines.next() {
+            if line.isEmpty, lines.restIsBlank { break }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
                 throw RequestError(.badRequest, "header line without a colon")
             }
@@ -145,13 +153,50 @@ public struct RequestHead: Sendable {
             guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
                 throw RequestError(.badRequest, "control character in a header value")
             }
-            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            let field = (name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+            if namesMatch(field.name, "Host") { hosts += 1 }
+            fields.append(field)
         }
         self.fields = fields
-        if minorVersion == 1 {
-            let hosts = fields.filter { namesMatch($0.name, "Host") }
-            guard hosts.count == 1 else { throw RequestError(.badRequest, "HTTP/1.1 needs exactly one Host field") }
+        if minorVersion == 1, hosts != 1 {
+            throw RequestError(.badRequest, "HTTP/1.1 needs exactly one Host field")
         }
+    }
+}
+
+/// The lines of a head, each without its LF and a CR before it, read in place.
+private struct HeadLines {
+    private let bytes: UnsafeRawBufferPointer
+    private var position = 0
+    private var finished = false
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// The next line; after the last LF, the bytes that follow it (perhaps none) are one last line.
+    mutating func next() -> Slice<UnsafeRawBufferPointer>? {
+        guard !finished else { return nil }
+        let rest = bytes[position...]
+        let end: Int
+        if let newline = rest.firstIndex(of: 0x0A) {
+            end = newline
+            position = newline + 1
+        } else {
+            end = bytes.count
+            finished = true
+        }
+        let line = bytes[rest.startIndex..<end]
+        return line.last == 0x0D ? line.dropLast() : line
+    }
+
+    /// Whether every line still to come is empty (or none is left): the blank end of the head.
+    var restIsBlank: Bool {
+        var copy = self
+        while let line = copy.next() {
+            if !line.isEmpty { return false }
+        }
+        return true
     }
 }
 

@@ -9,12 +9,14 @@ public struct ResponseHead: Sendable {
     public init(status: HTTPStatus, fields: [(name: String, value: String)] = []) {
         self.status = status
         self.fields = fields
+        self.fields.reserveCapacity(12)  // a file response's fields and a server's own, without regrowing
     }
 
     /// Appends a field. `value` must not contain CR or LF (callers build values from validated or
     /// encoded parts; this is checked).
     public mutating func add(_ name: String, _ value: String) {
-        precondition(!value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }), "header value with CR/LF")
+        var value = value
+        precondition(value.withUTF8 { !$0.contains { $0 == 0x0D || $0 == 0x0A } }, "header value with CR/LF")
         fields.append((name, value))
     }
 
@@ -25,20 +27,29 @@ public struct ResponseHead: Sendable {
     public func bytes(followedBy body: ArraySlice<UInt8>) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64 + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 } + body.count)
-        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
-        bytes.append(contentsOf: String(status.code).utf8)
+        bytes.appendUTF8(of: "HTTP/1.1 ")
+        bytes.appendUTF8(of: String(status.code))
         bytes.append(0x20)
-        bytes.append(contentsOf: status.reason.utf8)
+        bytes.appendUTF8(of: status.reason)
         bytes.append(contentsOf: [0x0D, 0x0A])
         for field in fields {
-            bytes.append(contentsOf: field.name.utf8)
+            bytes.appendUTF8(of: field.name)
             bytes.append(contentsOf: [0x3A, 0x20])
-            bytes.append(contentsOf: field.value.utf8)
+            bytes.appendUTF8(of: field.value)
             bytes.append(contentsOf: [0x0D, 0x0A])
         }
         bytes.append(contentsOf: [0x0D, 0x0A])
         bytes += body
         return bytes
+    }
+}
+
+extension [UInt8] {
+    /// Appends the UTF-8 bytes of `text` with one copy (`append(contentsOf: text.utf8)` goes byte by
+    /// byte).
+    mutating func appendUTF8(of text: String) {
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
     }
 }
 
