@@ -29,7 +29,7 @@ struct FileServer: ServerCommand {
     var accessLog = false
 
     @Option(name: .customLong("cache-seconds"),
-            help: "Serve files up to 16 KiB from memory, reading them again after this many seconds (0: off).")
+            help: "Serve files from a cache (in memory up to 16 KiB, else kept open), opening them again after this many seconds (0: off).")
     var cacheSeconds: Double = 1
 
     func validate() throws {
