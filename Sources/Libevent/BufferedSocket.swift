@@ -16,6 +16,10 @@ import Darwin
 /// wraps: there is no need to store it, and it must be closed. Writing is enabled from the start;
 /// reading starts with `enable(.read)`.
 ///
+/// A type that owns many sockets can subclass `BufferedSocket` and override `didReceiveInput()`,
+/// `didDrainOutput()` and `didReport(_:)` instead of setting the closures: a socket then costs one
+/// object rather than one object and a closure context per callback.
+///
 /// Backpressure: set `outputLimit` and the socket stops reading while its output holds more than
 /// that, resuming when the output has drained to half of it, so a peer that sends without reading
 /// cannot make the output grow without bound.
@@ -25,7 +29,7 @@ import Darwin
 /// `input`, and writes `output` from the loop iteration in which it was filled, without waiting for
 /// the kernel to report the socket writable. libevent 2.1's own socket bufferevent reads at most
 /// 4 KiB per call and re-registers for writability on every message.
-public final class BufferedSocket {
+open class BufferedSocket {
     /// What happened to the connection, as reported to `onEvent`.
     public enum Event: Equatable, Sendable {
         /// `connect(to:)` succeeded.
@@ -71,46 +75,113 @@ public final class BufferedSocket {
     public let output = Buffer(role: .socketOutput)
 
     /// When set, reading stops while `output` holds more than this many bytes and resumes when it has
-    /// drained to half of it.
-    public var outputLimit: Int?
+    /// drained to half of it. Limits above 2 GiB count as 2 GiB.
+    public var outputLimit: Int? {
+        get { outputLimitBytes < 0 ? nil : Int(outputLimitBytes) }
+        set { outputLimitBytes = newValue.map { Int32(clamping: max(0, $0)) } ?? -1 }
+    }
 
     let base: EventBase
-    private var keepAlive = SelfRetain<BufferedSocket>()
 
-    // The state below belongs to the stream engine (BufferedSocket+Stream.swift).
+    // The state below belongs to the stream engine (BufferedSocket+Stream.swift). An idle
+    // connection is mostly this object, so it is kept small: no optionals that need a tag byte,
+    // timeouts in microseconds, watermarks and the read size in 32 bits, the flags in one word.
 
-    /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
-    public internal(set) var descriptor: Int32 = -1
     var readEvent: OpaquePointer?
     /// Made when a write must wait for the kernel (or a connect completes), freed once the output
     /// has drained: most sockets write everything at once and never need one.
     var writeEvent: OpaquePointer?
-    var wantsRead = false
-    var wantsWrite = true
-    /// Whether reading is wanted now, all conditions considered (see `shouldRead`).
-    var readInterest = false
-    /// Whether `readEvent` is registered with the loop. Reading stops lazily: the event stays
-    /// registered until it next fires, so stopping and restarting within one loop iteration (what
-    /// a completion-port read does) costs no system call.
-    var readArmed = false
-    /// Whether `writeEvent` waits for the kernel to report the socket writable.
-    var writeArmed = false
-    /// Whether the base will write this socket's output later in this loop iteration.
-    var flushScheduled = false
-    var isConnecting = false
-    var readingPausedForOutput = false
-    var closesWhenFlushed = false
-    /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
-    var immediateConnectResult: Int32?
-    /// The size of the next read; doubles after a read that filled it, halves after small ones.
-    var readSize = SocketReadSize.initial
-    // Timeouts in microseconds (-1: none) and watermarks in 32 bits: an idle connection is mostly
-    // this object, so it is kept small.
     private var readTimeoutMicroseconds: Int64 = -1
     private var writeTimeoutMicroseconds: Int64 = -1
+    /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
+    public internal(set) var descriptor: Int32 = -1
+    /// The size of the next read; doubles after a read that filled it, halves after small ones.
+    private var readSizeBytes = Int32(SocketReadSize.initial)
     private var readLowMark: Int32 = 0
     private var readHighMark: Int32 = 0
     private var writeLowMark: Int32 = 0
+    /// The outcome of a connect that finished at once (errno, 0 for success), or -1.
+    private var immediateConnectCode: Int32 = -1
+    private var outputLimitBytes: Int32 = -1
+    private var flags: Flags = [.isOpen, .wantsWrite]
+
+    /// The engine's yes/no state, one bit each.
+    private struct Flags: OptionSet {
+        let rawValue: UInt16
+        static let isOpen = Flags(rawValue: 1 << 0)
+        static let wantsRead = Flags(rawValue: 1 << 1)
+        static let wantsWrite = Flags(rawValue: 1 << 2)
+        static let readInterest = Flags(rawValue: 1 << 3)
+        static let readArmed = Flags(rawValue: 1 << 4)
+        static let writeArmed = Flags(rawValue: 1 << 5)
+        static let flushScheduled = Flags(rawValue: 1 << 6)
+        static let isConnecting = Flags(rawValue: 1 << 7)
+        static let readingPausedForOutput = Flags(rawValue: 1 << 8)
+        static let closesWhenFlushed = Flags(rawValue: 1 << 9)
+    }
+
+    private func flag(_ flag: Flags) -> Bool { flags.contains(flag) }
+
+    private func setFlag(_ flag: Flags, _ value: Bool) {
+        if value { flags.insert(flag) } else { flags.remove(flag) }
+    }
+
+    /// Whether `close()` has not been called yet.
+    public private(set) var isOpen: Bool {
+        get { flag(.isOpen) }
+        set { setFlag(.isOpen, newValue) }
+    }
+    var wantsRead: Bool {
+        get { flag(.wantsRead) }
+        set { setFlag(.wantsRead, newValue) }
+    }
+    var wantsWrite: Bool {
+        get { flag(.wantsWrite) }
+        set { setFlag(.wantsWrite, newValue) }
+    }
+    /// Whether reading is wanted now, all conditions considered (see `shouldRead`).
+    var readInterest: Bool {
+        get { flag(.readInterest) }
+        set { setFlag(.readInterest, newValue) }
+    }
+    /// Whether `readEvent` is registered with the loop. Reading stops lazily: the event stays
+    /// registered until it next fires, so stopping and restarting within one loop iteration (what
+    /// a completion-port read does) costs no system call.
+    var readArmed: Bool {
+        get { flag(.readArmed) }
+        set { setFlag(.readArmed, newValue) }
+    }
+    /// Whether `writeEvent` waits for the kernel to report the socket writable.
+    var writeArmed: Bool {
+        get { flag(.writeArmed) }
+        set { setFlag(.writeArmed, newValue) }
+    }
+    /// Whether the base will write this socket's output later in this loop iteration.
+    var flushScheduled: Bool {
+        get { flag(.flushScheduled) }
+        set { setFlag(.flushScheduled, newValue) }
+    }
+    var isConnecting: Bool {
+        get { flag(.isConnecting) }
+        set { setFlag(.isConnecting, newValue) }
+    }
+    var readingPausedForOutput: Bool {
+        get { flag(.readingPausedForOutput) }
+        set { setFlag(.readingPausedForOutput, newValue) }
+    }
+    var closesWhenFlushed: Bool {
+        get { flag(.closesWhenFlushed) }
+        set { setFlag(.closesWhenFlushed, newValue) }
+    }
+    /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
+    var immediateConnectResult: Int32? {
+        get { immediateConnectCode < 0 ? nil : immediateConnectCode }
+        set { immediateConnectCode = newValue ?? -1 }
+    }
+    var readSize: Int {
+        get { Int(readSizeBytes) }
+        set { readSizeBytes = Int32(newValue) }
+    }
 
     var readTimeout: Duration? {
         get { readTimeoutMicroseconds < 0 ? nil : .microseconds(readTimeoutMicroseconds) }
@@ -134,34 +205,32 @@ public final class BufferedSocket {
     ///
     /// - Throws: `LibeventError` when libevent cannot allocate the socket's events or buffers (the
     ///   descriptor is then closed too).
-    public convenience init(base: EventBase, descriptor: Int32) throws {
-        try self.init(base: base, adopting: descriptor)
+    public init(base: EventBase, descriptor: Int32) throws {
+        self.base = base
+        try setUp(adopting: descriptor)
     }
 
     /// An unconnected socket; call `connect(to:)` to open a connection.
     ///
     /// - Throws: `LibeventError` when libevent cannot allocate the socket's buffers.
-    public convenience init(base: EventBase) throws {
-        try self.init(base: base, adopting: -1)
+    public init(base: EventBase) throws {
+        self.base = base
+        try setUp(adopting: -1)
     }
 
-    private init(base: EventBase, adopting descriptor: Int32) throws {
+    private func setUp(adopting descriptor: Int32) throws {
         base.confinement.check()
-        self.base = base
         input.owner = self
         output.owner = self
         if descriptor >= 0 {
             try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
         }
-        keepAlive.hold(self)
+        _ = Unmanaged.passRetained(self)  // released by close(): an open socket keeps itself alive
     }
 
     deinit {
         freeEvents()
     }
-
-    /// Whether `close()` has not been called yet.
-    public private(set) var isOpen = true
 
     /// Starts connecting to `address`; `onEvent` later reports `.connected` or `.failed`.
     ///
@@ -259,7 +328,7 @@ public final class BufferedSocket {
         let onClose = self.onClose
         self.onClose = nil
         onClose?(self)
-        keepAlive.release()
+        Unmanaged.passUnretained(self).release()
     }
 
     /// Stops reading, then closes once everything queued in `output` has been written (or at once if
@@ -277,11 +346,31 @@ public final class BufferedSocket {
         precondition(isOpen, "BufferedSocket used after close()")
     }
 
+    // MARK: Callbacks
+
+    /// Runs from the loop when bytes were appended to `input` and it holds at least the read
+    /// low-water mark. Calls `onRead`; a subclass may override it instead.
+    open func didReceiveInput() {
+        onRead?(self)
+    }
+
+    /// Runs from the loop when a write has drained `output` to the write low-water mark. Calls
+    /// `onWrite`; a subclass may override it instead.
+    open func didDrainOutput() {
+        onWrite?(self)
+    }
+
+    /// Runs from the loop when the connection connects, ends, times out or fails. Calls `onEvent`;
+    /// a subclass may override it instead.
+    open func didReport(_ event: Event) {
+        onEvent?(self, event)
+    }
+
     // MARK: What the stream engine reports
 
     /// Bytes were appended to `input`.
     func streamDidRead() {
-        if input.count >= readLowWatermark { onRead?(self) }
+        if input.count >= readLowWatermark { didReceiveInput() }
         guard isOpen else { return }
         if let outputLimit, !readingPausedForOutput, output.count > outputLimit {
             readingPausedForOutput = true
@@ -297,14 +386,14 @@ public final class BufferedSocket {
             readingPausedForOutput = false
             updateInterest()
         }
-        onWrite?(self)
+        didDrainOutput()
         if closesWhenFlushed, isOpen, output.isEmpty { close() }
     }
 
     /// The connection connected, ended, timed out or failed (the engine has already stopped the
     /// direction concerned).
     func streamDidReport(_ event: Event) {
-        onEvent?(self, event)
+        didReport(event)
         guard isOpen else { return }
         if closesWhenFlushed, event != .connected { return close() }
         updateInterest()

@@ -42,6 +42,39 @@ import Testing
         #expect(readCalls.dropLast().allSatisfy { $0 >= 1000 }, "onRead waits for the low watermark: \(readCalls)")
     }
 
+    /// A subclass that takes its callbacks as overrides instead of closures.
+    private final class RecordingSocket: BufferedSocket {
+        var log: [String] = []
+        override func didReceiveInput() {
+            log.append("input \(input.count)")
+            output.moveAll(from: input)
+        }
+        override func didDrainOutput() { log.append("drained") }
+        override func didReport(_ event: Event) {
+            log.append("\(event)")
+            close()
+        }
+    }
+
+    @Test func subclassesGetTheCallbacksInsteadOfTheClosures() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try RecordingSocket(base: base, descriptor: mine)
+        var closureCalls = 0
+        socket.onRead = { _ in closureCalls += 1 }
+        socket.onWrite = { _ in closureCalls += 1 }
+        socket.onEvent = { _, _ in closureCalls += 1 }
+        socket.enable(.read)
+        writeAll(theirs, Array("ping".utf8))
+        try runBounded(base) { socket.log.contains("drained") }
+        #expect(readAvailable(theirs) == Array("ping".utf8))
+        shutdown(theirs, Int32(SHUT_WR))
+        try runBounded(base) { !socket.isOpen }
+        #expect(socket.log == ["input 4", "drained", "endOfStream"])
+        #expect(closureCalls == 0, "an override replaces the closure")
+    }
+
     @Test func readTimeoutIsReported() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
