@@ -14,9 +14,11 @@ extension CompletionPort {
     /// `readAheadLimit` bytes (so the next read can complete without a system call, and the socket
     /// need not be unregistered and registered again between requests), so a peer cannot make it
     /// buffer without bound.
+    ///
+    /// An idle connection is small (it is kept per client, so each byte counts thousands of times):
+    /// its rarely used state (failures) lives in a box made only when needed, timeouts take 8 bytes
+    /// each, and the small fields sit together.
     public final class Connection {
-        /// The completion key the connection was associated with.
-        public let key: Key
         /// The port its packets go to.
         public let port: CompletionPort
         /// The peer's address while accepted or connected (asked of the kernel, so an idle pooled
@@ -35,16 +37,17 @@ extension CompletionPort {
         /// sendfile (which costs more than the copy for small ranges, and a second segment).
         public static var copyThreshold: Int64 { 16_384 }
 
-        private var socket: BufferedSocket?
-        private var isCorked = false
+        private var socket: ConnectionSocket?
         private var pendingReads = FIFO<PendingRead>()
         private var pendingWrites = FIFO<PendingWrite>()
         private var pendingConnect: Context?
-        private var readFailure: CompletionStatus?
-        private var writeFailure: CompletionStatus?
+        private var failures: Failures?
+        private var readTimeout = CompactTimeout(nil)
+        private var writeTimeout = CompactTimeout(nil)
+        /// The completion key the connection was associated with.
+        public let key: Key
+        private var isCorked = false
         private var sawEndOfStream = false
-        private var readTimeout: Duration?
-        private var writeTimeout: Duration?
 
         private struct PendingRead {
             let buffer: Buffer
@@ -53,10 +56,33 @@ extension CompletionPort {
         }
 
         private struct PendingWrite {
-            let operation: CompletionOperation
             let byteCount: Int
-            let disconnectAfterwards: Bool
             let context: Context
+            let operation: CompletionOperation
+            let disconnectAfterwards: Bool
+        }
+
+        /// Why reads and writes can no longer succeed, once something has failed.
+        private final class Failures {
+            var read: CompletionStatus?
+            var write: CompletionStatus?
+        }
+
+        /// Reads fail with this status from now on (nil: they may succeed).
+        private var readFailure: CompletionStatus? {
+            get { failures?.read }
+            set { failures(creatingIf: newValue != nil)?.read = newValue }
+        }
+
+        /// Writes fail with this status from now on (nil: they may succeed).
+        private var writeFailure: CompletionStatus? {
+            get { failures?.write }
+            set { failures(creatingIf: newValue != nil)?.write = newValue }
+        }
+
+        private func failures(creatingIf needed: Bool) -> Failures? {
+            if failures == nil, needed { failures = Failures() }
+            return failures
         }
 
         init(port: CompletionPort, key: Key) {
@@ -85,8 +111,8 @@ extension CompletionPort {
         /// bytes, before completing with `.failed` (errno ETIMEDOUT). Nil: no limit. Applies to this
         /// and later sockets of the connection.
         public func setTimeouts(read: Duration?, write: Duration?) {
-            readTimeout = read
-            writeTimeout = write
+            readTimeout = CompactTimeout(read)
+            writeTimeout = CompactTimeout(write)
             socket?.setTimeouts(read: read, write: write)
         }
 
@@ -96,7 +122,7 @@ extension CompletionPort {
         public func connect(to address: SocketAddress, context: Context) {
             precondition(socket == nil, "connect on a connection that is already connected; reset it first")
             do {
-                let socket = try BufferedSocket(base: port.base)
+                let socket = try ConnectionSocket(base: port.base) { [unowned self] in self.socketReported($0) }
                 attach(socket)
                 pendingConnect = context
                 try socket.connect(to: address)
@@ -297,8 +323,8 @@ extension CompletionPort {
 
         private func queueWrite(_ operation: CompletionOperation, byteCount: Int, disconnectAfterwards: Bool,
                                 context: Context, fill: (BufferedSocket) -> Void) {
-            pendingWrites.push(PendingWrite(operation: operation, byteCount: byteCount,
-                                            disconnectAfterwards: disconnectAfterwards, context: context))
+            pendingWrites.push(PendingWrite(byteCount: byteCount, context: context, operation: operation,
+                                            disconnectAfterwards: disconnectAfterwards))
             guard let socket, writeFailure == nil else { return port.scheduleService(self) }
             fill(socket)
             if socket.output.isEmpty { port.scheduleService(self) }
@@ -309,20 +335,24 @@ extension CompletionPort {
         /// Takes the descriptor of an accepted connection; called by the listener.
         func attachAccepted(descriptor: Int32) throws {
             precondition(socket == nil, "accept into a connection that is still connected; reset it first")
-            attach(try BufferedSocket(base: port.base, descriptor: descriptor))
+            attach(try ConnectionSocket(base: port.base, descriptor: descriptor) { [unowned self] in self.socketReported($0) })
         }
 
-        private func attach(_ socket: BufferedSocket) {
+        private func attach(_ socket: ConnectionSocket) {
             self.socket = socket
             isCorked = false
-            readFailure = nil
-            writeFailure = nil
+            failures = nil
             sawEndOfStream = false
-            socket.setTimeouts(read: readTimeout, write: writeTimeout)
+            socket.setTimeouts(read: readTimeout.duration, write: writeTimeout.duration)
             if sendsImmediately { try? socket.setNoDelay(true) }
-            socket.onRead = { [unowned self] _ in self.serviceReads() }
-            socket.onWrite = { [unowned self] _ in self.serviceWrites() }
-            socket.onEvent = { [unowned self] _, event in self.socketEvent(event) }
+        }
+
+        private func socketReported(_ report: ConnectionSocket.Report) {
+            switch report {
+            case .input: serviceReads()
+            case .drained: serviceWrites()
+            case .event(let event): socketEvent(event)
+            }
         }
 
         private func socketEvent(_ event: BufferedSocket.Event) {
@@ -368,6 +398,50 @@ extension CompletionPort {
             socket = nil
         }
     }
+}
+
+/// A connection's socket: one closure takes all three of its callbacks, so a connection costs one
+/// closure context rather than three. (Not generic: overrides in a generic subclass would run
+/// unspecialised, looking up type metadata on every call.)
+final class ConnectionSocket: BufferedSocket {
+    /// What the socket reports.
+    enum Report {
+        case input, drained, event(Event)
+    }
+
+    private let report: (Report) -> Void
+
+    init(base: EventBase, descriptor: Int32, report: @escaping (Report) -> Void) throws {
+        self.report = report
+        try super.init(base: base, descriptor: descriptor)
+    }
+
+    init(base: EventBase, report: @escaping (Report) -> Void) throws {
+        self.report = report
+        try super.init(base: base)
+    }
+
+    override func didReceiveInput() { report(.input) }
+    override func didDrainOutput() { report(.drained) }
+    override func didReport(_ event: Event) { report(.event(event)) }
+}
+
+/// A timeout in 8 bytes (whole nanoseconds, -1 for none) rather than the 24 of a `Duration?`.
+private struct CompactTimeout {
+    private let nanoseconds: Int64
+
+    init(_ duration: Duration?) {
+        guard let duration else {
+            nanoseconds = -1
+            return
+        }
+        let (seconds, attoseconds) = duration.components
+        let (whole, overflowed) = max(seconds, 0).multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflowedAgain) = whole.addingReportingOverflow(max(attoseconds, 0) / 1_000_000_000)
+        nanoseconds = overflowed || overflowedAgain ? .max : total
+    }
+
+    var duration: Duration? { nanoseconds < 0 ? nil : .nanoseconds(nanoseconds) }
 }
 
 /// Closes a descriptor the connection took ownership of (`close` inside the class is its own method).
