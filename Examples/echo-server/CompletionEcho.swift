@@ -13,9 +13,10 @@ final class EchoSession {
     let connection: CompletionEchoServer.Port.Connection
     /// The bytes of the last read, handed to the write that echoes them.
     let chunk = Buffer()
+    /// Bytes read and not yet written back (at most `echoOutputLimit` and one read; 32 bits keep
+    /// the session, kept per client, in a smaller allocation).
+    var bytesInFlight: Int32 = 0
     var isReading = false
-    /// Bytes read and not yet written back.
-    var bytesInFlight = 0
     var peerHalfClosed = false
     var isResetting = false
 
@@ -75,7 +76,7 @@ final class CompletionEchoServer: EchoServing {
             pool.acceptCompleted(session.connection, context: session, succeeded: false)
         case (.read, .success):
             session.isReading = false
-            session.bytesInFlight += packet.bytesTransferred
+            session.bytesInFlight += Int32(packet.bytesTransferred)
             session.connection.write(session.chunk, context: session)
             if session.bytesInFlight < echoOutputLimit, !isShuttingDown { read(session) }
         case (.read, .endOfStream):
@@ -83,7 +84,7 @@ final class CompletionEchoServer: EchoServing {
             session.peerHalfClosed = true
             if session.bytesInFlight == 0 { reset(session) }
         case (.write, .success):
-            session.bytesInFlight -= packet.bytesTransferred
+            session.bytesInFlight -= Int32(packet.bytesTransferred)
             if session.bytesInFlight == 0, session.peerHalfClosed || isShuttingDown {
                 reset(session)
             } else if !session.isReading, !session.peerHalfClosed, !isShuttingDown,

@@ -133,13 +133,14 @@ final class HTTPServer {
         if session.bodyBytesToDiscard > 0 { return read(session) }
         guard session.state == .waitingForRequest else { return }
         let available = min(session.input.count, RequestHead.maxHeadLength)
+        var headLength = 0
         let parsed: Result<RequestHead, RequestError>?
         do {
             parsed = try session.input.withContiguousBytes(first: available) { bytes -> Result<RequestHead, RequestError>? in
                 guard let length = try RequestHead.headLength(in: bytes) else { return nil }
                 let head = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
                 if logsAccess { session.logRequestLine = firstLine(of: head) }
-                session.headLength = length
+                headLength = length
                 return Result { () throws(RequestError) in try RequestHead(parsing: head) }
             } ?? nil
         } catch let error as RequestError {
@@ -147,7 +148,7 @@ final class HTTPServer {
         } catch {
             parsed = .failure(RequestError(.badRequest, "unreadable request"))
         }
-        if case .success? = parsed { session.input.drain(session.headLength) }
+        if case .success? = parsed { session.input.drain(headLength) }
         switch parsed {
         case nil:
             read(session)
