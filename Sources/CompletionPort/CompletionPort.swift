@@ -104,9 +104,15 @@ public final class CompletionPort<Key, Context> {
 
     private func dispatch() {
         dispatchScheduled = false
-        let toService = connectionsToService
-        connectionsToService.removeAll(keepingCapacity: true)
-        for connection in toService { connection.serviceCompletedOperations() }
+        if !connectionsToService.isEmpty {
+            var toService: [Connection] = []
+            swap(&toService, &connectionsToService)
+            for connection in toService { connection.serviceCompletedOperations() }
+            if connectionsToService.isEmpty {
+                toService.removeAll(keepingCapacity: true)  // keep the storage for the next round
+                swap(&toService, &connectionsToService)
+            }
+        }
         // Deliver what is queued now; packets queued by the handlers wait for the next round, so a
         // busy port cannot starve the sockets of the loop.
         var budget = packets.count

@@ -193,7 +193,12 @@ extension BufferedSocket {
             guard count > 0 else { return stopReading(reporting: .endOfStream) }
             readSize = SocketReadSize.next(after: count, requested: requested, current: readSize)
             streamDidRead()
-            if isOpen { input.releaseStorageIfEmpty() }
+            guard isOpen else { return }
+            input.releaseStorageIfEmpty()
+            // An answer written by the read callback leaves now rather than after every other
+            // socket's read: its memory is freed before the next socket reads, so a busy loop reuses
+            // the same few chunks instead of growing the heap by a chunk per connection.
+            flushScheduledWrite()
         } catch {
             stopReading(reporting: .failed(error))
         }
