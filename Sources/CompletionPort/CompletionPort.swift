@@ -25,9 +25,12 @@ public final class CompletionPort<Key, Context> {
         didSet { if onCompletion != nil, !packets.isEmpty { scheduleDispatch() } }
     }
 
-    private var packets = FIFO<Packet>()
-    private var connectionsToService: [Connection] = []
-    private var dispatchScheduled = false
+    // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
+    // the CPU of a completion-model echo): they are private to this object, used on the base's
+    // thread only, and no access to them spans a call that could reach back into them.
+    @exclusivity(unchecked) private var packets = FIFO<Packet>()
+    @exclusivity(unchecked) private var connectionsToService: [Connection] = []
+    @exclusivity(unchecked) private var dispatchScheduled = false
     private lazy var dispatcher = EventTimer(base: base) { [weak self] _ in self?.dispatch() }
 
     /// A port on `base`.

@@ -64,12 +64,14 @@ public final class EventBase {
     let pointer: OpaquePointer
     let confinement = ThreadConfinement()
 
-    // Shared by the sockets of this base (EventBase+SocketSupport.swift).
+    // Shared by the sockets of this base (EventBase+SocketSupport.swift). Hot, so they skip Swift's
+    // run-time exclusivity check: used on the base's thread only, and no access to them spans a
+    // call that could reach back into them.
     /// Empty evbuffers that sockets hand back when their buffers empty, to take again later.
-    var spareBuffers: [OpaquePointer] = []
+    @exclusivity(unchecked) var spareBuffers: [OpaquePointer] = []
     /// Sockets whose output is to be written before the loop next waits.
-    var socketsToFlush: [BufferedSocket] = []
-    var flushEvent: OpaquePointer?
+    @exclusivity(unchecked) var socketsToFlush: [BufferedSocket] = []
+    @exclusivity(unchecked) var flushEvent: OpaquePointer?
 
     /// Creates an event base with libevent's best back-end (epoll on Linux, kqueue on macOS).
     ///
