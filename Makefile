@@ -79,8 +79,8 @@ bench: bench-echo bench-http bench-memory
 bench-echo: deps
 	Benchmarks/echo/run.sh
 
-# HTTP: wrk -t1 against file-server, nginx (one worker), evhttp and a SwiftNIO file server;
-# installs wrk and nginx when missing.
+# HTTP: wrk -t1 against file-server, nginx (one worker; also with its open-file cache), evhttp and a
+# SwiftNIO file server; installs wrk and nginx when missing.
 bench-http: deps
 	scripts/ensure-bench-tools.sh
 	Benchmarks/http/run.sh

@@ -9,7 +9,9 @@ done
 $cc -O2 -Wall -Wextra -o "$bin/evhttp-server" Benchmarks/http/evhttp-server.c $(pkg-config --cflags --libs libevent)
 swift_release --product file-server
 swift_release --package-path Benchmarks/nio-file-server
-http_order=(nginx evhttp swift-nio file-server)
+# nginx-cached is nginx with its open-file cache on, revalidated every second: the fair peer for
+# file-server, whose cache (--cache-seconds, default 1) is on by default.
+http_order=(nginx nginx-cached evhttp swift-nio file-server)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -30,7 +32,9 @@ start_http_server() {  # name -> sets pid, port
         swift-nio)
             taskset -c 0 Benchmarks/nio-file-server/.build/release/nio-file-server "$port" "$work/root" >/dev/null &
             pid=$! ;;
-        nginx)
+        nginx | nginx-cached)
+            local cache=""
+            [ "$1" = nginx-cached ] && cache="open_file_cache max=10000 inactive=60s; open_file_cache_valid 1s;"
             mkdir -p "$work/nginx"
             cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
@@ -44,6 +48,7 @@ http {
     sendfile on;
     tcp_nopush on;
     keepalive_requests 10000000;
+    $cache
     client_body_temp_path $work/nginx/body;
     proxy_temp_path $work/nginx/proxy;
     fastcgi_temp_path $work/nginx/fastcgi;
