@@ -54,13 +54,20 @@ struct FileCacheTests {
         #expect(server.terminate() == 0)
     }
 
-    @Test func changedFileIsServedOnceItsEntryExpires() throws {
-        let site = try TemporarySite()
-        let (server, address) = try site.start(["--cache-seconds", "0.2"])
+    /// Starts file-server on `site` with `--cache-seconds seconds`, has it serve hello.txt once,
+    /// then changes the file on disk.
+    private func serveThenChangeHello(_ site: TemporarySite, cacheSeconds: String) throws -> (ChildProcess, HTTPTestClient) {
+        let (server, address) = try site.start(["--cache-seconds", cacheSeconds])
         let client = try HTTPTestClient(address)
         client.get("/hello.txt")
         #expect(client.readResponse()?.text == "hello, world\n")
         try "changed\n".write(to: site.root.appendingPathComponent("hello.txt"), atomically: true, encoding: .utf8)
+        return (server, client)
+    }
+
+    @Test func changedFileIsServedOnceItsEntryExpires() throws {
+        let site = try TemporarySite()
+        let (server, client) = try serveThenChangeHello(site, cacheSeconds: "0.2")
         let changedAt = ContinuousClock.now
         var latest = ""
         while latest != "changed\n", ContinuousClock.now - changedAt < .seconds(5) {
@@ -75,11 +82,7 @@ struct FileCacheTests {
 
     @Test func withTheCacheOffAChangeIsSeenAtOnce() throws {
         let site = try TemporarySite()
-        let (server, address) = try site.start(["--cache-seconds", "0"])
-        let client = try HTTPTestClient(address)
-        client.get("/hello.txt")
-        #expect(client.readResponse()?.text == "hello, world\n")
-        try "changed\n".write(to: site.root.appendingPathComponent("hello.txt"), atomically: true, encoding: .utf8)
+        let (server, client) = try serveThenChangeHello(site, cacheSeconds: "0")
         client.get("/hello.txt")
         #expect(client.readResponse()?.text == "changed\n")
         #expect(server.terminate() == 0)
