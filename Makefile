@@ -33,7 +33,8 @@ test: deps
 # the test runner and ArgumentParser's exit paths keep memory that LeakSanitizer would report).
 SANITIZER_ENV = SWIFT_BACKTRACE=enable=no
 test-asan: deps
-	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan 2> >(grep -v "Cannot export local symbol" >&2)
+	set -o pipefail; $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan 2>&1 \
+		| { grep -v "Cannot export local symbol" || true; }
 	$(SANITIZER_ENV) ASAN_OPTIONS=detect_leaks=0:suppressions=$(CURDIR)/Tests/asan-suppressions.txt \
 		$(SWIFT) test --sanitize=address --scratch-path .build-asan --skip-build
 
