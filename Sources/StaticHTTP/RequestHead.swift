@@ -215,7 +215,8 @@ private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 /// Whether two field names are equal ignoring ASCII case (names are tokens), without allocating:
 /// this runs for every field lookup of every request.
 private func namesMatch(_ lhs: String, _ rhs: String) -> Bool {
-    lhs.utf8.elementsEqual(rhs.utf8) { asciiLowercased($0) == asciiLowercased($1) }
+    lhs.utf8.count == rhs.utf8.count  // most names differ in length: no byte comparison
+        && lhs.utf8.elementsEqual(rhs.utf8) { asciiLowercased($0) == asciiLowercased($1) }
 }
 
 private func asciiLowercased(_ byte: UInt8) -> UInt8 {
