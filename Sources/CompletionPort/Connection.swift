@@ -429,24 +429,6 @@ final class ConnectionSocket: BufferedSocket {
     override func didReport(_ event: Event) { report(.event(event)) }
 }
 
-/// A timeout in 8 bytes (whole nanoseconds, -1 for none) rather than the 24 of a `Duration?`.
-private struct CompactTimeout {
-    private let nanoseconds: Int64
-
-    init(_ duration: Duration?) {
-        guard let duration else {
-            nanoseconds = -1
-            return
-        }
-        let (seconds, attoseconds) = duration.components
-        let (whole, overflowed) = max(seconds, 0).multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, overflowedAgain) = whole.addingReportingOverflow(max(attoseconds, 0) / 1_000_000_000)
-        nanoseconds = overflowed || overflowedAgain ? .max : total
-    }
-
-    var duration: Duration? { nanoseconds < 0 ? nil : .nanoseconds(nanoseconds) }
-}
-
 /// Closes a descriptor the connection took ownership of (`close` inside the class is its own method).
 private func closeFileDescriptor(_ descriptor: Int32) {
     _ = close(descriptor)

@@ -94,8 +94,8 @@ open class BufferedSocket {
     /// Made when a write must wait for the kernel (or a connect completes), freed once the output
     /// has drained: most sockets write everything at once and never need one.
     @exclusivity(unchecked) var writeEvent: OpaquePointer?
-    @exclusivity(unchecked) private var readTimeoutMicroseconds: Int64 = -1
-    @exclusivity(unchecked) private var writeTimeoutMicroseconds: Int64 = -1
+    @exclusivity(unchecked) private var readTimeoutStorage = CompactTimeout(nil)
+    @exclusivity(unchecked) private var writeTimeoutStorage = CompactTimeout(nil)
     /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
     @exclusivity(unchecked) public internal(set) var descriptor: Int32 = -1
     /// The size of the next read; doubles after a read that filled it, halves after small ones.
@@ -187,22 +187,16 @@ open class BufferedSocket {
     }
 
     var readTimeout: Duration? {
-        get { readTimeoutMicroseconds < 0 ? nil : .microseconds(readTimeoutMicroseconds) }
-        set { readTimeoutMicroseconds = Self.microseconds(newValue) }
+        get { readTimeoutStorage.duration }
+        set { readTimeoutStorage = CompactTimeout(newValue) }
     }
     var writeTimeout: Duration? {
-        get { writeTimeoutMicroseconds < 0 ? nil : .microseconds(writeTimeoutMicroseconds) }
-        set { writeTimeoutMicroseconds = Self.microseconds(newValue) }
+        get { writeTimeoutStorage.duration }
+        set { writeTimeoutStorage = CompactTimeout(newValue) }
     }
     var readLowWatermark: Int { Int(readLowMark) }
     var readHighWatermark: Int { Int(readHighMark) }
     var writeLowWatermark: Int { Int(writeLowMark) }
-
-    private static func microseconds(_ duration: Duration?) -> Int64 {
-        guard let duration else { return -1 }
-        let time = timeval(duration)
-        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec)
-    }
 
     /// Wraps the connected, non-blocking socket `descriptor`, which the new object owns and closes.
     ///
