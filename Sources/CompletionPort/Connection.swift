@@ -212,7 +212,7 @@ extension CompletionPort {
                 if length > Self.copyThreshold {
                     try output.append(segment, offset: offset, length: length)
                 } else {
-                    guard offset >= 0, length >= 0, offset <= segment.length - length else {
+                    guard segment.contains(offset: offset, length: length) else {
                         throw LibeventError("transmitFile", code: EINVAL)
                     }
                     try output.appendContents(ofFile: segment.descriptor, offset: segment.offset + offset, length: Int(length))

@@ -193,7 +193,7 @@ public final class Buffer {
     ///   segment cannot be read.
     public func append(_ segment: FileSegment, offset: Int64 = 0, length: Int64? = nil) throws(LibeventError) {
         let length = length ?? segment.length - offset
-        guard offset >= 0, length >= 0, offset <= segment.length - length else {
+        guard segment.contains(offset: offset, length: length) else {
             throw LibeventError("evbuffer_add_file_segment", code: EINVAL)
         }
         guard evbuffer_add_file_segment(pointer, segment.pointer, offset, length) == 0 else {

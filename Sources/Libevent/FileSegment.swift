@@ -28,6 +28,11 @@ public final class FileSegment {
         self.pointer = pointer
     }
 
+    /// Whether `length` bytes from `offset` (counted within the segment) lie inside it.
+    public func contains(offset: Int64, length: Int64) -> Bool {
+        offset >= 0 && length >= 0 && offset <= self.length - length
+    }
+
     deinit {
         evbuffer_file_segment_free(pointer)
     }
