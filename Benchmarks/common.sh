@@ -6,3 +6,13 @@ bin=Benchmarks/bin
 mkdir -p "$bin"
 cc=${CC:-cc}
 swift_release() { swift build -c release -Xswiftc -cross-module-optimization "$@" >/dev/null; }
+
+# Prints the sum, over process $1 and its children (nginx's worker), of what the awk program $3 prints
+# for each one's /proc/PID/$2.
+sum_over_process_tree() {
+    local total=0
+    for p in $1 $(pgrep -P "$1" || true); do
+        total=$((total + $(awk "$3" "/proc/$p/$2")))
+    done
+    echo $total
+}

@@ -14,13 +14,7 @@ source Benchmarks/http/servers.sh
 ticks=$(getconf CLK_TCK)
 
 # CPU ticks of a process and its children (nginx's worker).
-cpu_ticks() {
-    local total=0
-    for p in $1 $(pgrep -P "$1" || true); do
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-    done
-    echo $total
-}
+cpu_ticks() { sum_over_process_tree "$1" stat '{ print $14 + $15 }'; }
 
 order=("${http_order[@]}")
 files=(1k.bin 64k.bin 1m.bin)

@@ -12,13 +12,7 @@ source Benchmarks/http/servers.sh
 ulimit -n $((count * 2 + 1000))
 
 # RSS in KiB of a process and its children.
-rss() {
-    local total=0
-    for p in $1 $(pgrep -P "$1" || true); do
-        total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")))
-    done
-    echo $total
-}
+rss() { sum_over_process_tree "$1" status '/^VmRSS:/ { print $2 }'; }
 
 # Opens $count connections to 127.0.0.1:$1, each doing one exchange ($2: echo or http), and prints
 # the RSS in KiB of process $3 and its children while they are all open and idle.
