@@ -46,8 +46,7 @@ struct DaytimeServerTests {
     private func udpExchange(_ request: [UInt8], with address: SocketAddress) throws -> [UInt8] {
         let socket = Glibc.socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(socket) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setTimeout(SO_RCVTIMEO, of: socket, to: .seconds(5))
         let sent = request.withUnsafeBytes { bytes in
             address.withUnsafeSockaddr { sendto(socket, bytes.baseAddress, bytes.count, 0, $0, $1) }
         }

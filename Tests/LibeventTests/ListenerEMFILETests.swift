@@ -14,21 +14,20 @@ import Testing
         // More clients than the server has descriptors for; the kernel queues them all in the backlog.
         let clients = try (0..<60).map { _ in try blockingClient(to: address) }
         defer { clients.forEach { close($0) } }
-        func echoes(_ client: Int32, within milliseconds: Int) -> Bool {
-            var timeout = timeval(tv_sec: 0, tv_usec: milliseconds * 1000)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        func echoes(_ client: Int32, within patience: Duration) -> Bool {
+            setTimeout(SO_RCVTIMEO, of: client, to: patience)
             writeAll(client, [42])
             var byte: UInt8 = 0
             return read(client, &byte, 1) == 1 && byte == 42
         }
-        let served = clients.filter { echoes($0, within: 100) }
+        let served = clients.filter { echoes($0, within: .milliseconds(100)) }
         #expect(!served.isEmpty && served.count < clients.count, "served \(served.count) of \(clients.count)")
-        #expect(served.allSatisfy { echoes($0, within: 1000) }, "established connections keep working")
+        #expect(served.allSatisfy { echoes($0, within: .seconds(1)) }, "established connections keep working")
 
         // Free the served connections' descriptors: the waiting clients get accepted and echoed.
         served.forEach { shutdown($0, Int32(SHUT_RDWR)) }
         let waiting = clients.filter { !served.contains($0) }
-        let servedLater = waiting.prefix(10).filter { echoes($0, within: 3000) }
+        let servedLater = waiting.prefix(10).filter { echoes($0, within: .seconds(3)) }
         #expect(servedLater.count == 10, "accepting resumed once descriptors were free")
 
         #expect(server.terminate() == 0)

@@ -59,14 +59,22 @@ public func readAvailable(_ descriptor: Int32, max: Int = 65_536) -> [UInt8] {
     }
 }
 
+/// Sets a socket's receive (`SO_RCVTIMEO`) or send (`SO_SNDTIMEO`) timeout; traps if the kernel
+/// refuses it, so a test never waits with a timeout other than the one it asked for.
+public func setTimeout(_ option: Int32, of descriptor: Int32, to duration: Duration) {
+    let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+    var time = timeval(tv_sec: .init(microseconds / 1_000_000), tv_usec: .init(microseconds % 1_000_000))
+    let result = setsockopt(descriptor, SOL_SOCKET, option, &time, socklen_t(MemoryLayout<timeval>.size))
+    precondition(result == 0, "setsockopt(\(option), \(duration)) failed: errno \(errno)")
+}
+
 /// A blocking TCP client connected to `address`, with 5 s send/receive timeouts (test-side helper).
 public func blockingClient(to address: SocketAddress) throws -> Int32 {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
     let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw LibeventError.lastError("socket") }
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setTimeout(SO_RCVTIMEO, of: descriptor, to: .seconds(5))
+    setTimeout(SO_SNDTIMEO, of: descriptor, to: .seconds(5))
     let result = address.withUnsafeSockaddr { connect(descriptor, $0, $1) }
     guard result == 0 else {
         close(descriptor)
