@@ -46,12 +46,10 @@ test-asan: deps
 	$(SANITIZER_ENV) ASAN_OPTIONS=detect_leaks=0:suppressions=$(CURDIR)/Tests/asan-suppressions.txt \
 		$(SWIFT) test --sanitize=address --scratch-path .build-asan --skip-build
 
-# The test suite under ThreadSanitizer, except the overload suite: its 10,000-connection loads under
-# TSan starve the other suites past their time limits, and nothing in it crosses threads.
+# The test suite under ThreadSanitizer.
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SANITIZER_ENV) TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip-build \
-		--skip OverloadTests
+	$(SANITIZER_ENV) TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip-build
 
 # libFuzzer on the HTTP parsers: FUZZ_SECONDS per target (FUZZ_RUNS=N to stop after N executions).
 FUZZ_SECONDS ?= 600
