@@ -6,19 +6,36 @@ import Darwin
 #endif
 
 /// How much a `BufferedSocket` asks for per read: it starts small, doubles after a read that filled
-/// the request and halves after reads that used less than a quarter of it (the adaptive receive
-/// size of SwiftNIO and Netty). The sizes leave room for libevent's chunk header, so a chunk is one
-/// power-of-two allocation.
+/// the request and halves after two reads in a row that used less than a quarter of it (the
+/// adaptive receive size of SwiftNIO and Netty). The sizes leave room for libevent's chunk header,
+/// so a chunk is one power-of-two allocation.
 enum SocketReadSize {
     static let initial = 2048
     static let smallest = 1024
     static let largest = 65_536
     static let chunkHeaderAllowance = 64
 
-    /// The size after a read of `count` bytes when `requested` were asked for.
-    static func next(after count: Int, requested: Int, current: Int) -> Int {
-        if count >= requested { return min(current * 2, largest) }
-        if count < current / 4 { return max(current / 2, smallest) }
+    /// The size after a read of `count` bytes when `requested` were asked for; `lastReadWasSmall`
+    /// carries the first of two small reads from one call to the next.
+    ///
+    /// Halving waits for the second small read because a message of exactly the size (4 KiB, say)
+    /// arrives as a full read and a short tail: halving at the tail would bring the size back below
+    /// the message, and every message would again be read, called back and echoed in two parts,
+    /// the second held by Nagle's algorithm until the peer's next message acknowledged the first.
+    static func next(after count: Int, requested: Int, current: Int, lastReadWasSmall: inout Bool) -> Int {
+        if count >= requested {
+            lastReadWasSmall = false
+            return min(current * 2, largest)
+        }
+        guard count < current / 4 else {
+            lastReadWasSmall = false
+            return current
+        }
+        if lastReadWasSmall {
+            lastReadWasSmall = false
+            return max(current / 2, smallest)
+        }
+        lastReadWasSmall = true
         return current
     }
 }
@@ -191,7 +208,8 @@ extension BufferedSocket {
         do {
             guard let count = try input.read(from: descriptor, upTo: requested) else { return }
             guard count > 0 else { return stopReading(reporting: .endOfStream) }
-            readSize = SocketReadSize.next(after: count, requested: requested, current: readSize)
+            readSize = SocketReadSize.next(after: count, requested: requested, current: readSize,
+                                           lastReadWasSmall: &lastReadWasSmall)
             streamDidRead()
             guard isOpen else { return }
             input.releaseStorageIfEmpty()

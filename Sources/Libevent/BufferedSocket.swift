@@ -121,6 +121,7 @@ open class BufferedSocket {
         static let isConnecting = Flags(rawValue: 1 << 7)
         static let readingPausedForOutput = Flags(rawValue: 1 << 8)
         static let closesWhenFlushed = Flags(rawValue: 1 << 9)
+        static let lastReadWasSmall = Flags(rawValue: 1 << 10)
     }
 
     private func flag(_ flag: Flags) -> Bool { flags.contains(flag) }
@@ -175,6 +176,11 @@ open class BufferedSocket {
     var closesWhenFlushed: Bool {
         get { flag(.closesWhenFlushed) }
         set { setFlag(.closesWhenFlushed, newValue) }
+    }
+    /// Whether the last read was the first of two small ones that halve `readSize`.
+    var lastReadWasSmall: Bool {
+        get { flag(.lastReadWasSmall) }
+        set { setFlag(.lastReadWasSmall, newValue) }
     }
     /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
     var immediateConnectResult: Int32? {
