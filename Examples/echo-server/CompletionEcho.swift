@@ -55,6 +55,7 @@ final class CompletionEchoServer: EchoServing {
         pool = AcceptPool(listener: listener, limit: options.connectionLimit(program: "echo-server")) {
             let connection = port.makeConnection(key: .client)
             connection.setTimeouts(read: idleTimeout, write: idleTimeout)
+            connection.sendsImmediately = true  // TCP_NODELAY, as in the readiness model (see there)
             return (connection, EchoSession(connection: connection))
         }
         self.port = port

@@ -27,6 +27,10 @@ final class ReadinessEchoServer: EchoServing {
     private func serve(_ descriptor: Int32) {
         guard let client = try? BufferedSocket(base: base, descriptor: descriptor) else { return }
         client.outputLimit = echoOutputLimit
+        // An echo answers each message at once: with Nagle's algorithm on, an echo written in two
+        // parts (a message read in two reads) can wait for the client's next message to acknowledge
+        // the first part, and then every later echo waits the same way.
+        try? client.setNoDelay(true)
         // Idle: nothing arrives for the timeout, or the client takes none of its echo for as long.
         client.setTimeouts(read: idleTimeout, write: idleTimeout)
         client.onRead = { client in client.output.moveAll(from: client.input) }
