@@ -2,8 +2,19 @@
  * seconds. Verifies every echoed byte against the byte stream it sent, and reports messages/s and the
  * p50/p99 round trip. Exits 1 on any wrong byte, lost connection or connect failure.
  *
- * usage: loadgen HOST PORT CONNECTIONS SIZE INFLIGHT SECONDS
- * output (one line): msgs/s=... p50_us=... p99_us=... bytes=... errors=0
+ * Closed loop (default): each connection sends a message whenever fewer than W are in flight, so the
+ * rate is whatever the server sustains and the round trip includes the queueing that saturation
+ * causes (mean round trip = N x W / rate).
+ *
+ * Open loop (RATE given): messages are due on a fixed schedule, RATE per second in all, spread evenly
+ * over the connections (message m of connection i is due at start + (m * N + i) / RATE); a message
+ * is sent when due, or as soon as its connection has fewer than W in flight. The round trip is
+ * measured from when the message was due, not from when it could be sent, so a server that falls
+ * behind is charged for the wait (no coordinated omission). The first second is warm-up and is not
+ * sampled. Between events the generator polls without sleeping, so its CPU share is 1.00 by design.
+ *
+ * usage: loadgen HOST PORT CONNECTIONS SIZE INFLIGHT SECONDS [RATE]
+ * output (one line): msgs/s=... p50_us=... p99_us=... bytes=... errors=0 cpu=...
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -25,11 +36,14 @@ struct conn {
     int fd;
     uint64_t sent;      /* bytes written so far */
     uint64_t received;  /* bytes read and verified so far */
-    uint64_t *send_ns;  /* ring of W send times, indexed by message number % W */
+    uint64_t *send_ns;  /* closed loop: ring of W send times, indexed by message number % W */
+    uint64_t due;       /* open loop: messages whose due time has come */
     int want_write;
 };
 
-static int size, inflight;
+static int size, inflight, connection_count;
+static double rate;       /* open loop: messages per second in all; 0 for the closed loop */
+static uint64_t start_ns; /* open loop: when the schedule starts */
 static uint64_t *samples;
 static size_t sample_count, sample_cap;
 
@@ -53,15 +67,22 @@ static void die(const char *what) {
     exit(1);
 }
 
-/* Writes whole messages while fewer than W are in flight. */
+/* Open loop: when message `m` of connection `index` is due. */
+static uint64_t due_ns(int index, uint64_t m) {
+    return start_ns + (uint64_t)(((double)m * connection_count + index) * 1e9 / rate);
+}
+
+/* Writes whole messages while fewer than W are in flight (and, in the open loop, while one is due). */
 static void pump(struct conn *c, int index, int epfd) {
     static unsigned char out[1 << 20];
     for (;;) {
-        uint64_t in_flight = (c->sent + size - 1) / size - c->received / size;
+        uint64_t started = (c->sent + size - 1) / size;
+        uint64_t in_flight = started - c->received / size;
         uint64_t partial = c->sent % size;
         if (partial == 0 && in_flight >= (uint64_t)inflight) break;
+        if (partial == 0 && rate > 0 && started >= c->due) break;
         size_t len = partial ? (size_t)(size - partial) : (size_t)size;
-        if (partial == 0) c->send_ns[(c->sent / size) % inflight] = now_ns();
+        if (partial == 0 && rate == 0) c->send_ns[(c->sent / size) % inflight] = now_ns();
         for (size_t i = 0; i < len; i++) out[i] = stream_byte(index, c->sent + i);
         ssize_t n = write(c->fd, out, len);
         if (n < 0) {
@@ -80,8 +101,8 @@ static void pump(struct conn *c, int index, int epfd) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: loadgen HOST PORT CONNECTIONS SIZE INFLIGHT SECONDS\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: loadgen HOST PORT CONNECTIONS SIZE INFLIGHT SECONDS [RATE]\n");
         return 2;
     }
     const char *host = argv[1];
@@ -89,7 +110,10 @@ int main(int argc, char **argv) {
     size = atoi(argv[4]);
     inflight = atoi(argv[5]);
     double seconds = atof(argv[6]);
-    if (port <= 0 || n <= 0 || size <= 0 || size > (1 << 20) || inflight <= 0 || seconds <= 0) {
+    rate = argc == 8 ? atof(argv[7]) : 0;
+    connection_count = n;
+    if (port <= 0 || n <= 0 || size <= 0 || size > (1 << 20) || inflight <= 0 || seconds <= 0
+        || (argc == 8 && rate <= 0)) {
         fprintf(stderr, "loadgen: bad arguments\n");
         return 2;
     }
@@ -114,14 +138,26 @@ int main(int argc, char **argv) {
     }
     sample_cap = 1 << 20;
     samples = malloc(sample_cap * sizeof *samples);
-    for (int i = 0; i < n; i++) pump(&conns[i], i, epfd);
+    uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9), messages = 0, bytes = 0;
+    start_ns = start;
+    uint64_t next_due = 0; /* open loop: the next message of the whole schedule to become due */
+    if (rate == 0) {
+        for (int i = 0; i < n; i++) pump(&conns[i], i, epfd);
+    }
 
     static unsigned char in[1 << 20];
     struct epoll_event events[512];
-    uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9), messages = 0, bytes = 0;
     long errors = 0;
     while (now_ns() < deadline) {
-        int ready = epoll_wait(epfd, events, 512, 100);
+        if (rate > 0) {
+            uint64_t now = now_ns();
+            for (; due_ns((int)(next_due % n), next_due / n) <= now; next_due++) {
+                struct conn *c = &conns[next_due % n];
+                c->due++;
+                pump(c, (int)(next_due % n), epfd);
+            }
+        }
+        int ready = epoll_wait(epfd, events, 512, rate > 0 ? 0 : 100);
         for (int e = 0; e < ready; e++) {
             int i = (int)events[e].data.u32;
             struct conn *c = &conns[i];
@@ -141,7 +177,11 @@ int main(int argc, char **argv) {
                     c->received += (uint64_t)got;
                     bytes += (uint64_t)got;
                     for (uint64_t m = before; m < c->received / size; m++) {
-                        if (sample_count < sample_cap) samples[sample_count++] = now - c->send_ns[m % inflight];
+                        uint64_t sent_at = rate > 0 ? due_ns(i, m) : c->send_ns[m % inflight];
+                        /* The open loop's first second is warm-up (the server may still be
+                         * accepting the connections): its round trips are not sampled. */
+                        int sampled = rate == 0 || sent_at >= start + 1000000000u;
+                        if (sampled && sample_count < sample_cap) samples[sample_count++] = now - sent_at;
                         messages++;
                     }
                 }

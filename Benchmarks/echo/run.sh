@@ -7,7 +7,13 @@
 # the server's and the load generator's CPU share (a load generator near 1.00 is saturated: compare
 # msgs per server CPU-second then), and ratios to the raw-events peer from the same run.
 #
-# usage: Benchmarks/echo/run.sh [SECONDS=5] [REPS=3] [CELLS="64:64:1 64:4096:16 1000:64:1 1000:4096:16"]
+# A closed-loop round trip mostly measures queueing (mean round trip = N x W / rate), so a second
+# table compares latency at equal load: per cell, every server gets the same fixed schedule of
+# messages (open loop, OPEN_LOAD, default 0.25, of the raw-events peer's median rate in this run:
+# light enough that no server queues, so the round trip is each server's own delay), interleaved
+# again, and the round trip is timed from when each message was due.
+#
+# usage: [OPEN_LOAD=0.25] Benchmarks/echo/run.sh [SECONDS=5] [REPS=3] [CELLS="64:64:1 64:4096:16 1000:64:1 1000:4096:16"]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-5}
@@ -33,26 +39,45 @@ start_server() {  # name -> sets pid, port
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-results=$(mktemp)
-for cell in "${cells[@]}"; do
-    for rep in $(seq "$reps"); do
-        for name in "${order[@]}"; do
-            start_server "$name"
-            before=$(cpu_ticks "$pid")
-            line=$(taskset -c 1 "$bin/loadgen" 127.0.0.1 "$port" ${cell//:/ } "$seconds")
-            after=$(cpu_ticks "$pid")
-            kill "$pid"; wait "$pid" 2>/dev/null || true
-            server_cpu=$(awk -v t=$((after - before)) -v hz="$ticks" -v s="$seconds" 'BEGIN { printf "%.2f", t / hz / s }')
-            rate=$(sed -n 's/.*msgs\/s=\([0-9]*\).*/\1/p' <<<"$line")
-            p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")
-            load_cpu=$(sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' <<<"$line")
-            echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu" >>"$results"
-            echo "  $cell rep $rep $name: $line server_cpu=$server_cpu" >&2
+median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
+
+# One interleaved series of runs per cell; $1 is the file to record into, $2 the open-loop rate of
+# each cell (a name of a function printing it, or empty for the closed loop).
+measure() {
+    local into=$1 rate_of=$2 cell rep name open_rate
+    for cell in "${cells[@]}"; do
+        open_rate=${rate_of:+$($rate_of "$cell")}
+        for rep in $(seq "$reps"); do
+            for name in "${order[@]}"; do
+                run_one "$into" "$cell" "$rep" "$name" $open_rate
+            done
         done
     done
-done
+}
 
-median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
+run_one() {  # results cell rep name [rate]
+    local into=$1 cell=$2 rep=$3 name=$4 before after line server_cpu rate p50 p99 load_cpu
+    start_server "$name"
+    before=$(cpu_ticks "$pid")
+    line=$(taskset -c 1 "$bin/loadgen" 127.0.0.1 "$port" ${cell//:/ } "$seconds" ${5:-})
+    after=$(cpu_ticks "$pid")
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    server_cpu=$(awk -v t=$((after - before)) -v hz="$ticks" -v s="$seconds" 'BEGIN { printf "%.2f", t / hz / s }')
+    rate=$(sed -n 's/.*msgs\/s=\([0-9]*\).*/\1/p' <<<"$line")
+    p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$line")
+    p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")
+    load_cpu=$(sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' <<<"$line")
+    echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu|$p50" >>"$into"
+    echo "  $cell rep $rep $name${5:+ at $5 msgs/s}: $line server_cpu=$server_cpu" >&2
+}
+
+results=$(mktemp)
+measure "$results" ""
+open_load=${OPEN_LOAD:-0.25}
+offered_rate() { grep "^$1|c-events|" "$results" | cut -d'|' -f3 | median | awk -v f="$open_load" '{ printf "%d", $1 * f }'; }
+open_results=$(mktemp)
+measure "$open_results" offered_rate
+
 echo
 echo "Echo, $(date -u +%F), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), median of $reps x ${seconds}s"
 echo "(min-max); p99 in us; CPU shares server/loadgen; ratio = msgs/s vs c-events in this run"
@@ -74,4 +99,26 @@ for cell in "${cells[@]}"; do
         echo "| $cell | $name | $rate ($low-$high) | $p99 | $server_cpu/$load_cpu | $per_cpu | ${ratio}x |"
     done
 done
-rm -f "$results"
+
+echo
+echo "Round trip at equal load (open loop: $open_load x the c-events median rate above, the same schedule"
+echo "for every server; first second not sampled), median of $reps x ${seconds}s; us; ratio = p99 vs c-events"
+echo
+echo "| N:S:W | offered msgs/s | server | achieved msgs/s | server CPU | p50 us | p99 us (min-max) | p99 ratio |"
+echo "|---|---|---|---|---|---|---|---|"
+for cell in "${cells[@]}"; do
+    offered=$(offered_rate "$cell")
+    base_p99=$(grep "^$cell|c-events|" "$open_results" | cut -d'|' -f4 | median)
+    for name in "${order[@]}"; do
+        rows=$(grep "^$cell|$name|" "$open_results")
+        achieved=$(cut -d'|' -f3 <<<"$rows" | median)
+        server_cpu=$(cut -d'|' -f5 <<<"$rows" | median)
+        p50=$(cut -d'|' -f7 <<<"$rows" | median)
+        p99=$(cut -d'|' -f4 <<<"$rows" | median)
+        low=$(cut -d'|' -f4 <<<"$rows" | sort -n | head -1)
+        high=$(cut -d'|' -f4 <<<"$rows" | sort -n | tail -1)
+        ratio=$(awk -v p="$p99" -v b="$base_p99" 'BEGIN { printf "%.2f", p / b }')
+        echo "| $cell | $offered | $name | $achieved | $server_cpu | $p50 | $p99 ($low-$high) | ${ratio}x |"
+    done
+done
+rm -f "$results" "$open_results"
