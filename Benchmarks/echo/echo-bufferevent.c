@@ -25,6 +25,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg) {
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg) {
     (void)sa; (void)len; (void)arg;
+    send_immediately(fd);
     struct bufferevent *bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(bev, on_read, NULL, on_event, NULL);
     bufferevent_enable(bev, EV_READ | EV_WRITE);

@@ -86,6 +86,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->fd = fd;
     c->pending = NULL;
     c->pending_start = c->pending_end = 0;
+    send_immediately(fd);
     evutil_make_socket_nonblocking(fd);
     c->read_event = event_new(base, fd, EV_READ | EV_PERSIST, on_read, c);
     c->write_event = event_new(base, fd, EV_WRITE | EV_PERSIST, on_write, c);

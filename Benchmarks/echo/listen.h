@@ -1,11 +1,21 @@
 /* The C echo peers' shared main: listen on 127.0.0.1:PORT (0: any free port), print the
  * `listening on` line the benchmark scripts wait for, and run the loop. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* TCP_NODELAY on an accepted socket, as echo-server and SwiftNIO set it: with Nagle's algorithm on,
+ * one echo written in two parts makes every later echo on the connection wait for the client's next
+ * message (3 ms per round trip at 64 connections x 4 KiB, 20k messages/s). */
+static void send_immediately(evutil_socket_t fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
 
 static int serve_on_loopback(const char *port_text, evconnlistener_cb on_accept) {
     signal(SIGPIPE, SIG_IGN);
