@@ -55,7 +55,7 @@ measure() {
     done
 }
 
-run_one() {  # results cell rep name [rate]
+run_one() {  # file-to-record-into cell rep name [open-loop rate]
     local into=$1 cell=$2 rep=$3 name=$4 before after line server_cpu rate p50 p99 load_cpu
     start_server "$name"
     before=$(cpu_ticks "$pid")

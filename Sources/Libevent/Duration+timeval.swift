@@ -6,7 +6,8 @@ import Darwin
 
 extension timeval {
     /// The `timeval` nearest below `duration` (microsecond precision; negative durations become zero).
-    init(_ duration: Duration) {
+    /// Package access: the tests' socket timeouts are built with it too.
+    package init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         let micros = max(0, seconds.multipliedReportingOverflow(by: 1_000_000).partialValue
                             + attoseconds / 1_000_000_000_000)

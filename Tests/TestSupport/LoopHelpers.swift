@@ -62,8 +62,7 @@ public func readAvailable(_ descriptor: Int32, max: Int = 65_536) -> [UInt8] {
 /// Sets a socket's receive (`SO_RCVTIMEO`) or send (`SO_SNDTIMEO`) timeout; traps if the kernel
 /// refuses it, so a test never waits with a timeout other than the one it asked for.
 public func setTimeout(_ option: Int32, of descriptor: Int32, to duration: Duration) {
-    let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
-    var time = timeval(tv_sec: .init(microseconds / 1_000_000), tv_usec: .init(microseconds % 1_000_000))
+    var time = timeval(duration)
     let result = setsockopt(descriptor, SOL_SOCKET, option, &time, socklen_t(MemoryLayout<timeval>.size))
     precondition(result == 0, "setsockopt(\(option), \(duration)) failed: errno \(errno)")
 }
