@@ -16,9 +16,9 @@ extension CompletionPort {
     /// buffer without bound.
     ///
     /// An idle connection is small (it is kept per client, so each byte counts thousands of times):
-    /// its rarely used state (failures) lives in a box made only when needed, timeouts take 8 bytes
-    /// each, and the small fields sit together.
-    public final class Connection {
+    /// its rarely used state (failures, a connect in progress) lives in a box made only when needed,
+    /// timeouts take 8 bytes each, and the small fields sit together.
+    public final class Connection: ConnectionSocketOwner {
         /// The port its packets go to.
         public let port: CompletionPort
         /// The peer's address while accepted or connected (asked of the kernel, so an idle pooled
@@ -40,22 +40,26 @@ extension CompletionPort {
         // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
         // the CPU of a completion-model echo): they are private to this object, used on the base's
         // thread only, and no access to them spans a call that could reach back into them.
+        //
+        // The order of the stored properties is the layout: the small fields fill the gap after
+        // `pendingReads`, so that with a one-byte key and a reference context the object takes 115
+        // bytes, a 128-byte allocation.
         @exclusivity(unchecked) private var socket: ConnectionSocket?
-        @exclusivity(unchecked) private var pendingReads = FIFO<PendingRead>()
-        @exclusivity(unchecked) private var pendingWrites = FIFO<PendingWrite>()
-        @exclusivity(unchecked) private var pendingConnect: Context?
-        @exclusivity(unchecked) private var failures: Failures?
+        @exclusivity(unchecked) private var uncommon: UncommonState?
         private var readTimeout = CompactTimeout(nil)
         private var writeTimeout = CompactTimeout(nil)
+        @exclusivity(unchecked) private var pendingReads = FIFO<PendingRead>()
         /// The completion key the connection was associated with.
         public let key: Key
         @exclusivity(unchecked) private var isCorked = false
         @exclusivity(unchecked) private var sawEndOfStream = false
+        @exclusivity(unchecked) private var pendingWrites = FIFO<PendingWrite>()
 
         private struct PendingRead {
             let buffer: Buffer
-            let maxCount: Int
             let context: Context
+            /// At most 2 GiB (a larger `maxCount` counts as 2 GiB), in 32 bits to keep the queue small.
+            let maxCount: Int32
         }
 
         private struct PendingWrite {
@@ -65,27 +69,38 @@ extension CompletionPort {
             let disconnectAfterwards: Bool
         }
 
-        /// Why reads and writes can no longer succeed, once something has failed.
-        private final class Failures {
-            var read: CompletionStatus?
-            var write: CompletionStatus?
+        /// What most connections never need (a server's accepted connections have neither a
+        /// connect in progress nor, usually, a failure), in a box made only when needed.
+        private final class UncommonState {
+            /// Why reads can no longer succeed, once something has failed.
+            var readFailure: CompletionStatus?
+            /// Why writes can no longer succeed, once something has failed.
+            var writeFailure: CompletionStatus?
+            /// The context of a `connect(to:context:)` that has not completed yet.
+            var pendingConnect: Context?
         }
 
         /// Reads fail with this status from now on (nil: they may succeed).
         private var readFailure: CompletionStatus? {
-            get { failures?.read }
-            set { failures(creatingIf: newValue != nil)?.read = newValue }
+            get { uncommon?.readFailure }
+            set { uncommonState(creatingIf: newValue != nil)?.readFailure = newValue }
         }
 
         /// Writes fail with this status from now on (nil: they may succeed).
         private var writeFailure: CompletionStatus? {
-            get { failures?.write }
-            set { failures(creatingIf: newValue != nil)?.write = newValue }
+            get { uncommon?.writeFailure }
+            set { uncommonState(creatingIf: newValue != nil)?.writeFailure = newValue }
         }
 
-        private func failures(creatingIf needed: Bool) -> Failures? {
-            if failures == nil, needed { failures = Failures() }
-            return failures
+        /// The context of a connect in progress, if any.
+        private var pendingConnect: Context? {
+            get { uncommon?.pendingConnect }
+            set { uncommonState(creatingIf: newValue != nil)?.pendingConnect = newValue }
+        }
+
+        private func uncommonState(creatingIf needed: Bool) -> UncommonState? {
+            if uncommon == nil, needed { uncommon = UncommonState() }
+            return uncommon
         }
 
         init(port: CompletionPort, key: Key) {
@@ -125,7 +140,7 @@ extension CompletionPort {
         public func connect(to address: SocketAddress, context: Context) {
             precondition(socket == nil, "connect on a connection that is already connected; reset it first")
             do {
-                let socket = try ConnectionSocket(base: port.base) { [unowned self] in self.socketReported($0) }
+                let socket = try ConnectionSocket(base: port.base, owner: self)
                 attach(socket)
                 pendingConnect = context
                 try socket.connect(to: address)
@@ -143,7 +158,7 @@ extension CompletionPort {
         /// `.failed` (including ETIMEDOUT after the read timeout).
         public func read(into buffer: Buffer, maxCount: Int = 65_536, context: Context) {
             precondition(maxCount > 0, "read maxCount must be positive")
-            pendingReads.push(PendingRead(buffer: buffer, maxCount: maxCount, context: context))
+            pendingReads.push(PendingRead(buffer: buffer, context: context, maxCount: Int32(clamping: maxCount)))
             guard let socket, readFailure == nil, !sawEndOfStream, socket.input.isEmpty else {
                 return port.scheduleService(self)
             }
@@ -277,7 +292,7 @@ extension CompletionPort {
         private func serviceReads() {
             while let read = pendingReads.first {
                 if let socket, !socket.input.isEmpty {
-                    let moved = read.buffer.move(upTo: read.maxCount, from: socket.input)
+                    let moved = read.buffer.move(upTo: Int(read.maxCount), from: socket.input)
                     _ = pendingReads.pop()
                     complete(.read, moved, .success, read.context)
                 } else if let readFailure {
@@ -325,7 +340,7 @@ extension CompletionPort {
         }
 
         private func queueWrite(_ operation: CompletionOperation, byteCount: Int, disconnectAfterwards: Bool,
-                                context: Context, fill: (BufferedSocket) -> Void) {
+                                context: Context, fill: (ConnectionSocket) -> Void) {
             pendingWrites.push(PendingWrite(byteCount: byteCount, context: context, operation: operation,
                                             disconnectAfterwards: disconnectAfterwards))
             guard let socket, writeFailure == nil else { return port.scheduleService(self) }
@@ -338,19 +353,19 @@ extension CompletionPort {
         /// Takes the descriptor of an accepted connection; called by the listener.
         func attachAccepted(descriptor: Int32) throws {
             precondition(socket == nil, "accept into a connection that is still connected; reset it first")
-            attach(try ConnectionSocket(base: port.base, descriptor: descriptor) { [unowned self] in self.socketReported($0) })
+            attach(try ConnectionSocket(base: port.base, descriptor: descriptor, owner: self))
         }
 
         private func attach(_ socket: ConnectionSocket) {
             self.socket = socket
             isCorked = false
-            failures = nil
+            uncommon = nil
             sawEndOfStream = false
             socket.setTimeouts(read: readTimeout.duration, write: writeTimeout.duration)
             if sendsImmediately { try? socket.setNoDelay(true) }
         }
 
-        private func socketReported(_ report: ConnectionSocket.Report) {
+        func socketReported(_ report: ConnectionSocket.Report) {
             switch report {
             case .input: serviceReads()
             case .drained: serviceWrites()
@@ -358,7 +373,7 @@ extension CompletionPort {
             }
         }
 
-        private func socketEvent(_ event: BufferedSocket.Event) {
+        private func socketEvent(_ event: StreamSocket.Event) {
             switch event {
             case .connected:
                 if let context = pendingConnect {
@@ -403,30 +418,38 @@ extension CompletionPort {
     }
 }
 
-/// A connection's socket: one closure takes all three of its callbacks, so a connection costs one
-/// closure context rather than three. (Not generic: overrides in a generic subclass would run
+/// What a connection's socket reports to: its connection.
+protocol ConnectionSocketOwner: AnyObject {
+    /// Input arrived, the output drained, or the connection connected, ended, timed out or failed.
+    func socketReported(_ report: ConnectionSocket.Report)
+}
+
+/// A connection's socket: a `StreamSocket` that hands its three reports to the connection, with no
+/// closure slots and no closure context. (Not generic: overrides in a generic subclass would run
 /// unspecialised, looking up type metadata on every call.)
-final class ConnectionSocket: BufferedSocket {
+final class ConnectionSocket: StreamSocket {
     /// What the socket reports.
     enum Report {
         case input, drained, event(Event)
     }
 
-    private let report: (Report) -> Void
+    /// Unowned and unchecked: a connection closes its socket (which then reports nothing more)
+    /// before it can go away, in `detachSocket()` or its deinit.
+    private unowned(unsafe) let owner: any ConnectionSocketOwner
 
-    init(base: EventBase, descriptor: Int32, report: @escaping (Report) -> Void) throws {
-        self.report = report
+    init(base: EventBase, descriptor: Int32, owner: any ConnectionSocketOwner) throws {
+        self.owner = owner
         try super.init(base: base, descriptor: descriptor)
     }
 
-    init(base: EventBase, report: @escaping (Report) -> Void) throws {
-        self.report = report
+    init(base: EventBase, owner: any ConnectionSocketOwner) throws {
+        self.owner = owner
         try super.init(base: base)
     }
 
-    override func didReceiveInput() { report(.input) }
-    override func didDrainOutput() { report(.drained) }
-    override func didReport(_ event: Event) { report(.event(event)) }
+    override func didReceiveInput() { owner.socketReported(.input) }
+    override func didDrainOutput() { owner.socketReported(.drained) }
+    override func didReport(_ event: Event) { owner.socketReported(.event(event)) }
 }
 
 /// Closes a descriptor the connection took ownership of (`close` inside the class is its own method).

@@ -49,7 +49,7 @@ public final class Buffer {
     @exclusivity(unchecked) private var role: Role
     /// The socket whose input or output this is. Unowned and unchecked: the socket clears it (in
     /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
-    unowned(unsafe) var owner: BufferedSocket?
+    unowned(unsafe) var owner: StreamSocket?
 
     /// A new, empty buffer.
     public init() {
@@ -103,7 +103,7 @@ public final class Buffer {
 
     var pointer: OpaquePointer {
         if let storage { return storage }
-        precondition(!isFreed, "Buffer used after its BufferedSocket was closed")
+        precondition(!isFreed, "Buffer used after its socket was closed")
         let buffer: OpaquePointer?
         if let owner {
             buffer = owner.base.takeSpareBuffer(drainsToSocket: role == .socketOutput)
@@ -118,7 +118,7 @@ public final class Buffer {
     /// The number of bytes in the buffer.
     public var count: Int {
         if let storage { return evbuffer_get_length(storage) }
-        precondition(!isFreed, "Buffer used after its BufferedSocket was closed")
+        precondition(!isFreed, "Buffer used after its socket was closed")
         return 0
     }
 

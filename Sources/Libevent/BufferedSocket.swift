@@ -1,62 +1,14 @@
-internal import CLibevent
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// A connected (or connecting) TCP socket with an input and an output `Buffer`, shaped like
-/// libevent's socket bufferevent.
+/// A `StreamSocket` that reports to closures, as libevent's bufferevent reports to its callbacks.
 ///
 /// Bytes that arrive are appended to `input` and `onRead` runs; bytes appended to `output` are written
 /// by the loop, and `onWrite` runs when the output has drained (to its low-water mark, 0 by default).
-/// `onEvent` reports the connection's life: connected, end of stream, a timeout, or an error.
+/// `onEvent` reports the connection's life: connected, end of stream, a timeout, or an error, and
+/// `onClose` runs once it is closed. The closures are dropped when the socket closes, so they may
+/// capture what they like.
 ///
-/// The socket owns its descriptor and keeps itself alive until `close()`, like the descriptor it
-/// wraps: there is no need to store it, and it must be closed. Writing is enabled from the start;
-/// reading starts with `enable(.read)`.
-///
-/// A type that owns many sockets can subclass `BufferedSocket` and override `didReceiveInput()`,
-/// `didDrainOutput()` and `didReport(_:)` instead of setting the closures: a socket then costs one
-/// object rather than one object and a closure context per callback.
-///
-/// Backpressure: set `outputLimit` and the socket stops reading while its output holds more than
-/// that, resuming when the output has drained to half of it, so a peer that sends without reading
-/// cannot make the output grow without bound.
-///
-/// Beneath the bufferevent-shaped API the socket drives its descriptor with two plain events (see
-/// BufferedSocket+Stream.swift): it reads in chunks that grow with the traffic, up to 64 KiB, straight into
-/// `input`, and writes `output` from the loop iteration in which it was filled, without waiting for
-/// the kernel to report the socket writable. libevent 2.1's own socket bufferevent reads at most
-/// 4 KiB per call and re-registers for writability on every message.
-open class BufferedSocket {
-    /// What happened to the connection, as reported to `onEvent`.
-    public enum Event: Equatable, Sendable {
-        /// `connect(to:)` succeeded.
-        case connected
-        /// The peer closed its side (read returned 0). Reading is disabled.
-        case endOfStream
-        /// No byte arrived within the read timeout. Reading is disabled; `enable(.read)` restarts it.
-        case readTimeout
-        /// The output did not drain within the write timeout. Writing is disabled.
-        case writeTimeout
-        /// The connection failed (connect, read or write error, such as ECONNRESET or EPIPE).
-        case failed(LibeventError)
-    }
-
-    /// Directions of I/O: reading, writing, or both.
-    public struct Directions: OptionSet, Sendable {
-        /// The raw `EV_READ` / `EV_WRITE` bits.
-        public let rawValue: Int16
-        /// Directions from raw `EV_*` bits.
-        public init(rawValue: Int16) { self.rawValue = rawValue }
-
-        /// Reading from the socket into `input`.
-        public static let read = Directions(rawValue: Int16(EV_READ))
-        /// Writing `output` to the socket.
-        public static let write = Directions(rawValue: Int16(EV_WRITE))
-    }
-
+/// Each closure slot costs 16 bytes per socket, and a closure that captures costs an allocation: a
+/// type that owns many sockets can subclass `StreamSocket` and override its methods instead.
+public final class BufferedSocket: StreamSocket {
     /// Runs from the loop after bytes were appended to `input` (once it holds at least the read
     /// low-water mark).
     public var onRead: ((BufferedSocket) -> Void)?
@@ -69,336 +21,28 @@ open class BufferedSocket {
     /// the socket is already closed when it runs.
     public var onClose: ((BufferedSocket) -> Void)?
 
-    /// Bytes received and not yet consumed. Valid until `close()`.
-    public let input = Buffer(role: .socketInput)
-    /// Bytes queued for sending. Valid until `close()`.
-    public let output = Buffer(role: .socketOutput)
-
-    /// When set, reading stops while `output` holds more than this many bytes and resumes when it has
-    /// drained to half of it. Limits above 2 GiB count as 2 GiB.
-    public var outputLimit: Int? {
-        get { outputLimitBytes < 0 ? nil : Int(outputLimitBytes) }
-        set { outputLimitBytes = newValue.map { Int32(clamping: max(0, $0)) } ?? -1 }
+    /// Calls `onRead`.
+    override public func didReceiveInput() {
+        onRead?(self)
     }
 
-    let base: EventBase
-
-    // The state below belongs to the stream engine (BufferedSocket+Stream.swift). An idle
-    // connection is mostly this object, so it is kept small: no optionals that need a tag byte,
-    // timeouts in microseconds, watermarks and the read size in 32 bits, the flags in one word.
-
-    // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
-    // the CPU of a completion-model echo): they are private to this object, used on the base's
-    // thread only, and no access to them spans a call that could reach back into them.
-    @exclusivity(unchecked) var readEvent: OpaquePointer?
-    /// Made when a write must wait for the kernel (or a connect completes), freed once the output
-    /// has drained: most sockets write everything at once and never need one.
-    @exclusivity(unchecked) var writeEvent: OpaquePointer?
-    @exclusivity(unchecked) private var readTimeoutStorage = CompactTimeout(nil)
-    @exclusivity(unchecked) private var writeTimeoutStorage = CompactTimeout(nil)
-    /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
-    @exclusivity(unchecked) public internal(set) var descriptor: Int32 = -1
-    /// The size of the next read; doubles after a read that filled it, halves after small ones.
-    @exclusivity(unchecked) private var readSizeBytes = Int32(SocketReadSize.initial)
-    @exclusivity(unchecked) private var readLowMark: Int32 = 0
-    @exclusivity(unchecked) private var readHighMark: Int32 = 0
-    @exclusivity(unchecked) private var writeLowMark: Int32 = 0
-    /// The outcome of a connect that finished at once (errno, 0 for success), or -1.
-    @exclusivity(unchecked) private var immediateConnectCode: Int32 = -1
-    @exclusivity(unchecked) private var outputLimitBytes: Int32 = -1
-    @exclusivity(unchecked) private var flags: Flags = [.isOpen, .wantsWrite]
-
-    /// The engine's yes/no state, one bit each.
-    private struct Flags: OptionSet {
-        let rawValue: UInt16
-        static let isOpen = Flags(rawValue: 1 << 0)
-        static let wantsRead = Flags(rawValue: 1 << 1)
-        static let wantsWrite = Flags(rawValue: 1 << 2)
-        static let readInterest = Flags(rawValue: 1 << 3)
-        static let readArmed = Flags(rawValue: 1 << 4)
-        static let writeArmed = Flags(rawValue: 1 << 5)
-        static let flushScheduled = Flags(rawValue: 1 << 6)
-        static let isConnecting = Flags(rawValue: 1 << 7)
-        static let readingPausedForOutput = Flags(rawValue: 1 << 8)
-        static let closesWhenFlushed = Flags(rawValue: 1 << 9)
-        static let lastReadWasSmall = Flags(rawValue: 1 << 10)
+    /// Calls `onWrite`.
+    override public func didDrainOutput() {
+        onWrite?(self)
     }
 
-    private func flag(_ flag: Flags) -> Bool { flags.contains(flag) }
-
-    private func setFlag(_ flag: Flags, _ value: Bool) {
-        if value { flags.insert(flag) } else { flags.remove(flag) }
+    /// Calls `onEvent`.
+    override public func didReport(_ event: Event) {
+        onEvent?(self, event)
     }
 
-    /// Whether `close()` has not been called yet.
-    public private(set) var isOpen: Bool {
-        get { flag(.isOpen) }
-        set { setFlag(.isOpen, newValue) }
-    }
-    var wantsRead: Bool {
-        get { flag(.wantsRead) }
-        set { setFlag(.wantsRead, newValue) }
-    }
-    var wantsWrite: Bool {
-        get { flag(.wantsWrite) }
-        set { setFlag(.wantsWrite, newValue) }
-    }
-    /// Whether reading is wanted now, all conditions considered (see `shouldRead`).
-    var readInterest: Bool {
-        get { flag(.readInterest) }
-        set { setFlag(.readInterest, newValue) }
-    }
-    /// Whether `readEvent` is registered with the loop. Reading stops lazily: the event stays
-    /// registered until it next fires, so stopping and restarting within one loop iteration (what
-    /// a completion-port read does) costs no system call.
-    var readArmed: Bool {
-        get { flag(.readArmed) }
-        set { setFlag(.readArmed, newValue) }
-    }
-    /// Whether `writeEvent` waits for the kernel to report the socket writable.
-    var writeArmed: Bool {
-        get { flag(.writeArmed) }
-        set { setFlag(.writeArmed, newValue) }
-    }
-    /// Whether the base will write this socket's output later in this loop iteration.
-    var flushScheduled: Bool {
-        get { flag(.flushScheduled) }
-        set { setFlag(.flushScheduled, newValue) }
-    }
-    var isConnecting: Bool {
-        get { flag(.isConnecting) }
-        set { setFlag(.isConnecting, newValue) }
-    }
-    var readingPausedForOutput: Bool {
-        get { flag(.readingPausedForOutput) }
-        set { setFlag(.readingPausedForOutput, newValue) }
-    }
-    var closesWhenFlushed: Bool {
-        get { flag(.closesWhenFlushed) }
-        set { setFlag(.closesWhenFlushed, newValue) }
-    }
-    /// Whether the last read was the first of two small ones that halve `readSize`.
-    var lastReadWasSmall: Bool {
-        get { flag(.lastReadWasSmall) }
-        set { setFlag(.lastReadWasSmall, newValue) }
-    }
-    /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
-    var immediateConnectResult: Int32? {
-        get { immediateConnectCode < 0 ? nil : immediateConnectCode }
-        set { immediateConnectCode = newValue ?? -1 }
-    }
-    var readSize: Int {
-        get { Int(readSizeBytes) }
-        set { readSizeBytes = Int32(newValue) }
-    }
-
-    var readTimeout: Duration? {
-        get { readTimeoutStorage.duration }
-        set { readTimeoutStorage = CompactTimeout(newValue) }
-    }
-    var writeTimeout: Duration? {
-        get { writeTimeoutStorage.duration }
-        set { writeTimeoutStorage = CompactTimeout(newValue) }
-    }
-    var readLowWatermark: Int { Int(readLowMark) }
-    var readHighWatermark: Int { Int(readHighMark) }
-    var writeLowWatermark: Int { Int(writeLowMark) }
-
-    /// Wraps the connected, non-blocking socket `descriptor`, which the new object owns and closes.
-    ///
-    /// - Throws: `LibeventError` when libevent cannot allocate the socket's events or buffers (the
-    ///   descriptor is then closed too).
-    public init(base: EventBase, descriptor: Int32) throws {
-        self.base = base
-        try setUp(adopting: descriptor)
-    }
-
-    /// An unconnected socket; call `connect(to:)` to open a connection.
-    ///
-    /// - Throws: `LibeventError` when libevent cannot allocate the socket's buffers.
-    public init(base: EventBase) throws {
-        self.base = base
-        try setUp(adopting: -1)
-    }
-
-    private func setUp(adopting descriptor: Int32) throws {
-        base.confinement.check()
-        input.owner = self
-        output.owner = self
-        if descriptor >= 0 {
-            try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
-        }
-        _ = Unmanaged.passRetained(self)  // released by close(): an open socket keeps itself alive
-    }
-
-    deinit {
-        freeEvents()
-    }
-
-    /// Starts connecting to `address`; `onEvent` later reports `.connected` or `.failed`.
-    ///
-    /// - Throws: `LibeventError` when the connection cannot even be started (no socket could be
-    ///   made); a refused or unreachable peer is reported to `onEvent` instead.
-    public func connect(to address: SocketAddress) throws {
-        checkOpen()
-        precondition(descriptor < 0, "connect(to:) on a socket that already has a connection")
-        let descriptor = try SocketCalls.makeSocket(for: address, type: Int32(SOCK_STREAM.rawValue))
-        try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
-        startConnecting(to: address)
-    }
-
-    /// Starts reading and/or writing.
-    public func enable(_ directions: Directions) {
-        checkOpen()
-        if directions.contains(.read) { wantsRead = true }
-        if directions.contains(.write) { wantsWrite = true }
-        updateInterest()
-    }
-
-    /// Stops reading and/or writing (bytes stay queued).
-    public func disable(_ directions: Directions) {
-        checkOpen()
-        if directions.contains(.read) { wantsRead = false }
-        if directions.contains(.write) { wantsWrite = false }
-        updateInterest()
-    }
-
-    /// Sets the read watermarks: `onRead` runs only once `input` holds at least `low` bytes, and
-    /// reading pauses while it holds `high` or more (0: no limit), resuming once it has been drained
-    /// below `high`.
-    public func setReadWatermarks(low: Int, high: Int = 0) {
-        checkOpen()
-        readLowMark = Int32(clamping: max(0, low))
-        readHighMark = Int32(clamping: max(0, high))
-        updateInterest()
-    }
-
-    /// Sets the write low-water mark: `onWrite` runs when `output` has drained to `low` bytes or fewer.
-    public func setWriteLowWatermark(_ low: Int) {
-        checkOpen()
-        writeLowMark = Int32(clamping: max(0, low))
-    }
-
-    /// Sets the read and write timeouts (nil: none). A timeout is reported to `onEvent` and disables
-    /// that direction. The read timeout restarts with every read; the write timeout runs while
-    /// output waits for the peer to take it.
-    public func setTimeouts(read: Duration?, write: Duration?) {
-        checkOpen()
-        applyTimeouts(read: read, write: write)
-    }
-
-    /// Turns Nagle's algorithm off (TCP_NODELAY) or back on. With it on (the kernel's default), a
-    /// small write that follows another waits for the peer's acknowledgement, which a peer that
-    /// delays its ACKs holds for up to 40 ms: a response head and a small body written separately
-    /// then take 40 ms. Request/response servers want it off.
-    ///
-    /// - Throws: `LibeventError` when the option cannot be set (not a TCP socket, or not connected).
-    public func setNoDelay(_ enabled: Bool) throws {
-        checkOpen()
-        try SocketCalls.setOption(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, enabled ? 1 : 0, "TCP_NODELAY")
-    }
-
-    /// Holds back partial segments (TCP_CORK on Linux, TCP_NOPUSH on BSD and macOS) or lets them go.
-    /// While corked, the kernel sends only full segments; turning it off sends the rest at once.
-    /// A large file sent with sendfile otherwise leaves in many page-sized segments, which cost
-    /// the receiver far more to take in (nginx's `tcp_nopush`).
-    ///
-    /// - Throws: `LibeventError` when the option cannot be set (not a TCP socket, or not connected).
-    public func setCorked(_ corked: Bool) throws {
-        checkOpen()
-        #if os(Linux)
-        try SocketCalls.setOption(descriptor, Int32(IPPROTO_TCP), Int32(TCP_CORK), corked ? 1 : 0, "TCP_CORK")
-        #else
-        try SocketCalls.setOption(descriptor, Int32(IPPROTO_TCP), TCP_NOPUSH, corked ? 1 : 0, "TCP_NOPUSH")
-        #endif
-    }
-
-    /// Closes the connection now: pending output is discarded, the descriptor is closed, handlers are
-    /// dropped and the socket stops keeping itself alive. Safe from inside its own callbacks, and more
-    /// than once.
-    public func close() {
-        base.confinement.check()
-        guard isOpen else { return }
-        isOpen = false
-        freeEvents()
-        if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
-        descriptor = -1
-        input.freeStorage()
-        output.freeStorage()
+    /// Drops the closures, then calls `onClose`.
+    override public func didClose() {
         onRead = nil
         onWrite = nil
         onEvent = nil
         let onClose = self.onClose
         self.onClose = nil
         onClose?(self)
-        Unmanaged.passUnretained(self).release()
-    }
-
-    /// Stops reading, then closes once everything queued in `output` has been written (or at once if
-    /// it is empty, or when writing fails or times out). `onWrite` and `onEvent` still run meanwhile.
-    public func closeAfterFlushing() {
-        guard isOpen else { return }
-        guard !output.isEmpty else { return close() }
-        closesWhenFlushed = true
-        wantsWrite = true
-        updateInterest()
-    }
-
-    private func checkOpen() {
-        base.confinement.check()
-        precondition(isOpen, "BufferedSocket used after close()")
-    }
-
-    // MARK: Callbacks
-
-    /// Runs from the loop when bytes were appended to `input` and it holds at least the read
-    /// low-water mark. Calls `onRead`; a subclass may override it instead.
-    open func didReceiveInput() {
-        onRead?(self)
-    }
-
-    /// Runs from the loop when a write has drained `output` to the write low-water mark. Calls
-    /// `onWrite`; a subclass may override it instead.
-    open func didDrainOutput() {
-        onWrite?(self)
-    }
-
-    /// Runs from the loop when the connection connects, ends, times out or fails. Calls `onEvent`;
-    /// a subclass may override it instead.
-    open func didReport(_ event: Event) {
-        onEvent?(self, event)
-    }
-
-    // MARK: What the stream engine reports
-
-    /// Bytes were appended to `input`.
-    func streamDidRead() {
-        if input.count >= readLowWatermark { didReceiveInput() }
-        guard isOpen else { return }
-        if let outputLimit, !readingPausedForOutput, output.count > outputLimit {
-            readingPausedForOutput = true
-        }
-        updateInterest()
-    }
-
-    /// Bytes of `output` were written.
-    func streamDidWrite() {
-        let drainMark = readingPausedForOutput ? (outputLimit ?? 0) / 2 : closesWhenFlushed ? 0 : writeLowWatermark
-        guard output.count <= drainMark else { return }
-        if readingPausedForOutput {
-            readingPausedForOutput = false
-            updateInterest()
-        }
-        didDrainOutput()
-        if closesWhenFlushed, isOpen, output.isEmpty { close() }
-    }
-
-    /// The connection connected, ended, timed out or failed (the engine has already stopped the
-    /// direction concerned).
-    func streamDidReport(_ event: Event) {
-        didReport(event)
-        guard isOpen else { return }
-        if closesWhenFlushed, event != .connected { return close() }
-        updateInterest()
     }
 }

@@ -29,7 +29,7 @@ extension EventBase {
 
     /// Has `socket` write its output later in this loop iteration (from one shared event, so a
     /// socket needs no event of its own for writes that the kernel takes at once).
-    func scheduleFlush(_ socket: BufferedSocket) {
+    func scheduleFlush(_ socket: StreamSocket) {
         socketsToFlush.append(socket)
         guard socketsToFlush.count == 1 else { return }
         if flushEvent == nil {
@@ -40,7 +40,7 @@ extension EventBase {
     }
 
     fileprivate func flushSockets() {
-        var sockets: [BufferedSocket] = []
+        var sockets: [StreamSocket] = []
         swap(&sockets, &socketsToFlush)
         for socket in sockets { socket.flushScheduledWrite() }
         if socketsToFlush.isEmpty {

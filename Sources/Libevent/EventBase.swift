@@ -70,7 +70,7 @@ public final class EventBase {
     /// Empty evbuffers that sockets hand back when their buffers empty, to take again later.
     @exclusivity(unchecked) var spareBuffers: [OpaquePointer] = []
     /// Sockets whose output is to be written before the loop next waits.
-    @exclusivity(unchecked) var socketsToFlush: [BufferedSocket] = []
+    @exclusivity(unchecked) var socketsToFlush: [StreamSocket] = []
     @exclusivity(unchecked) var flushEvent: OpaquePointer?
 
     /// Creates an event base with libevent's best back-end (epoll on Linux, kqueue on macOS).

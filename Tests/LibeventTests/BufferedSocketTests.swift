@@ -42,8 +42,8 @@ import Testing
         #expect(readCalls.dropLast().allSatisfy { $0 >= 1000 }, "onRead waits for the low watermark: \(readCalls)")
     }
 
-    /// A subclass that takes its callbacks as overrides instead of closures.
-    private final class RecordingSocket: BufferedSocket {
+    /// A `StreamSocket` subclass: it takes its callbacks as overrides, with no closures.
+    private final class RecordingSocket: StreamSocket {
         var log: [String] = []
         override func didReceiveInput() {
             log.append("input \(input.count)")
@@ -54,25 +54,23 @@ import Testing
             log.append("\(event)")
             close()
         }
+        override func didClose() { log.append("closed \(isOpen)") }
     }
 
-    @Test func subclassesGetTheCallbacksInsteadOfTheClosures() throws {
+    @Test func streamSocketSubclassesGetEveryCallbackAsAnOverride() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
         defer { close(theirs) }
         let socket = try RecordingSocket(base: base, descriptor: mine)
-        var closureCalls = 0
-        socket.onRead = { _ in closureCalls += 1 }
-        socket.onWrite = { _ in closureCalls += 1 }
-        socket.onEvent = { _, _ in closureCalls += 1 }
         socket.enable(.read)
         writeAll(theirs, Array("ping".utf8))
         try runBounded(base) { socket.log.contains("drained") }
         #expect(readAvailable(theirs) == Array("ping".utf8))
         shutdown(theirs, Int32(SHUT_WR))
         try runBounded(base) { !socket.isOpen }
-        #expect(socket.log == ["input 4", "drained", "endOfStream"])
-        #expect(closureCalls == 0, "an override replaces the closure")
+        #expect(socket.log == ["input 4", "drained", "endOfStream", "closed false"])
+        socket.close()
+        #expect(socket.log.count == 4, "didClose runs once")
     }
 
     /// Messages of exactly a power-of-two size (4 KiB) arrive in one read each once the read size

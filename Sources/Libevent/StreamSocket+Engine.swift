@@ -5,7 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-/// How much a `BufferedSocket` asks for per read: it starts small, doubles after a read that filled
+/// How much a `StreamSocket` asks for per read: it starts small, doubles after a read that filled
 /// the request and halves after two reads in a row that used less than a quarter of it (the
 /// adaptive receive size of SwiftNIO and Netty). The sizes leave room for libevent's chunk header,
 /// so a chunk is one power-of-two allocation.
@@ -40,7 +40,7 @@ enum SocketReadSize {
     }
 }
 
-/// The stream engine beneath `BufferedSocket`: one persistent read event on the descriptor, and a
+/// The stream engine beneath `StreamSocket`: one persistent read event on the descriptor, and a
 /// one-shot write event only while output waits for the kernel.
 ///
 /// - Reading: while reading is wanted, the read event stays registered; each time it fires, one
@@ -52,11 +52,11 @@ enum SocketReadSize {
 ///   does the socket make a write event and wait for writability, with the write timeout.
 /// - Memory: both buffers hand their evbuffers back to the base's spares when empty, so an idle
 ///   connection holds its object, its two empty `Buffer`s and its read event.
-extension BufferedSocket {
+extension StreamSocket {
     /// Creates the read event for `descriptor` and makes it the socket's.
     func attachDescriptor(_ descriptor: Int32) throws {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        guard let read = event_new(base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), bufferedSocketReadReady, context) else {
+        guard let read = event_new(base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), streamSocketReadReady, context) else {
             throw LibeventError.lastError("event_new")
         }
         readEvent = read
@@ -74,7 +74,7 @@ extension BufferedSocket {
 
     private func makeWriteEvent() -> OpaquePointer {
         if let writeEvent { return writeEvent }
-        guard let event = event_new(base.pointer, descriptor, Int16(EV_WRITE), bufferedSocketWriteReady,
+        guard let event = event_new(base.pointer, descriptor, Int16(EV_WRITE), streamSocketWriteReady,
                                     Unmanaged.passUnretained(self).toOpaque()) else { fatalError("event_new: out of memory") }
         writeEvent = event
         return event
@@ -138,7 +138,7 @@ extension BufferedSocket {
             if clearsRead {
                 // A persistent event keeps its last timeout until it is assigned afresh.
                 event_del(readEvent)
-                event_assign(readEvent, base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), bufferedSocketReadReady,
+                event_assign(readEvent, base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), streamSocketReadReady,
                              Unmanaged.passUnretained(self).toOpaque())
             }
             arm(readEvent, timeout: read)
@@ -273,11 +273,11 @@ extension BufferedSocket {
     }
 }
 
-private func bufferedSocketReadReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
-    Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().readReady(Int32(what))
+private func streamSocketReadReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
+    Unmanaged<StreamSocket>.fromOpaque(context!).takeUnretainedValue().readReady(Int32(what))
 }
 
-private func bufferedSocketWriteReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
-    Unmanaged<BufferedSocket>.fromOpaque(context!).takeUnretainedValue().writeReady(Int32(what))
+private func streamSocketWriteReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
+    Unmanaged<StreamSocket>.fromOpaque(context!).takeUnretainedValue().writeReady(Int32(what))
 }
 
