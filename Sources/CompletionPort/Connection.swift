@@ -18,7 +18,7 @@ extension CompletionPort {
     /// An idle connection is small (it is kept per client, so each byte counts thousands of times):
     /// its rarely used state (failures, a connect in progress) lives in a box made only when needed,
     /// timeouts take 8 bytes each, and the small fields sit together.
-    public final class Connection: ConnectionSocketOwner {
+    public final class Connection {
         /// The port its packets go to.
         public let port: CompletionPort
         /// The peer's address while accepted or connected (asked of the kernel, so an idle pooled
@@ -140,7 +140,7 @@ extension CompletionPort {
         public func connect(to address: SocketAddress, context: Context) {
             precondition(socket == nil, "connect on a connection that is already connected; reset it first")
             do {
-                let socket = try ConnectionSocket(base: port.base, owner: self)
+                let socket = try ConnectionSocket(base: port.base, owner: self, report: Self.reportToConnection)
                 attach(socket)
                 pendingConnect = context
                 try socket.connect(to: address)
@@ -353,7 +353,13 @@ extension CompletionPort {
         /// Takes the descriptor of an accepted connection; called by the listener.
         func attachAccepted(descriptor: Int32) throws {
             precondition(socket == nil, "accept into a connection that is still connected; reset it first")
-            attach(try ConnectionSocket(base: port.base, descriptor: descriptor, owner: self))
+            attach(try ConnectionSocket(base: port.base, descriptor: descriptor, owner: self, report: Self.reportToConnection))
+        }
+
+        /// Hands a socket's report to its connection. It captures nothing, so (once specialised for
+        /// the port's key and context types) it is a plain function, with no context to allocate.
+        private static var reportToConnection: (AnyObject, ConnectionSocket.Report) -> Void {
+            { connection, report in unsafeDowncast(connection, to: Connection.self).socketReported(report) }
         }
 
         private func attach(_ socket: ConnectionSocket) {
@@ -418,15 +424,10 @@ extension CompletionPort {
     }
 }
 
-/// What a connection's socket reports to: its connection.
-protocol ConnectionSocketOwner: AnyObject {
-    /// Input arrived, the output drained, or the connection connected, ended, timed out or failed.
-    func socketReported(_ report: ConnectionSocket.Report)
-}
-
-/// A connection's socket: a `StreamSocket` that hands its three reports to the connection, with no
-/// closure slots and no closure context. (Not generic: overrides in a generic subclass would run
-/// unspecialised, looking up type metadata on every call.)
+/// A connection's socket: a `StreamSocket` that hands its three reports to its connection, with no
+/// closure slots of its own. (Not generic: overrides in a generic subclass would run unspecialised,
+/// looking up type metadata on every call. For the same reason the connection is reached through a
+/// function made in specialised code, not through a protocol.)
 final class ConnectionSocket: StreamSocket {
     /// What the socket reports.
     enum Report {
@@ -435,21 +436,25 @@ final class ConnectionSocket: StreamSocket {
 
     /// Unowned and unchecked: a connection closes its socket (which then reports nothing more)
     /// before it can go away, in `detachSocket()` or its deinit.
-    private unowned(unsafe) let owner: any ConnectionSocketOwner
+    private unowned(unsafe) let owner: AnyObject
+    /// Passes a report to `owner`.
+    private let report: (AnyObject, Report) -> Void
 
-    init(base: EventBase, descriptor: Int32, owner: any ConnectionSocketOwner) throws {
+    init(base: EventBase, descriptor: Int32, owner: AnyObject, report: @escaping (AnyObject, Report) -> Void) throws {
         self.owner = owner
+        self.report = report
         try super.init(base: base, descriptor: descriptor)
     }
 
-    init(base: EventBase, owner: any ConnectionSocketOwner) throws {
+    init(base: EventBase, owner: AnyObject, report: @escaping (AnyObject, Report) -> Void) throws {
         self.owner = owner
+        self.report = report
         try super.init(base: base)
     }
 
-    override func didReceiveInput() { owner.socketReported(.input) }
-    override func didDrainOutput() { owner.socketReported(.drained) }
-    override func didReport(_ event: Event) { owner.socketReported(.event(event)) }
+    override func didReceiveInput() { report(owner, .input) }
+    override func didDrainOutput() { report(owner, .drained) }
+    override func didReport(_ event: Event) { report(owner, .event(event)) }
 }
 
 /// Closes a descriptor the connection took ownership of (`close` inside the class is its own method).

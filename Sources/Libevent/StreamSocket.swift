@@ -73,7 +73,10 @@ open class StreamSocket {
 
     // The state below belongs to the stream engine (StreamSocket+Engine.swift). An idle
     // connection is mostly this object, so it is kept small: no optionals that need a tag byte,
-    // timeouts in microseconds, watermarks and the read size in 32 bits, the flags in one word.
+    // timeouts in microseconds, the read size and output limit in 32 bits, the flags in one word,
+    // and what most sockets never set in a box of its own. The fields take 78 bytes, so that a
+    // subclass can add three words and still fit a 128-byte allocation (the completion model's
+    // connection sockets do).
 
     // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
     // the CPU of a completion-model echo): they are private to this object, used on the base's
@@ -84,17 +87,30 @@ open class StreamSocket {
     @exclusivity(unchecked) var writeEvent: OpaquePointer?
     @exclusivity(unchecked) private var readTimeoutStorage = CompactTimeout(nil)
     @exclusivity(unchecked) private var writeTimeoutStorage = CompactTimeout(nil)
+    @exclusivity(unchecked) private var uncommon: UncommonState?
     /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
     @exclusivity(unchecked) public internal(set) var descriptor: Int32 = -1
     /// The size of the next read; doubles after a read that filled it, halves after small ones.
     @exclusivity(unchecked) private var readSizeBytes = Int32(SocketReadSize.initial)
-    @exclusivity(unchecked) private var readLowMark: Int32 = 0
-    @exclusivity(unchecked) private var readHighMark: Int32 = 0
-    @exclusivity(unchecked) private var writeLowMark: Int32 = 0
-    /// The outcome of a connect that finished at once (errno, 0 for success), or -1.
-    @exclusivity(unchecked) private var immediateConnectCode: Int32 = -1
     @exclusivity(unchecked) private var outputLimitBytes: Int32 = -1
     @exclusivity(unchecked) private var flags: Flags = [.isOpen, .wantsWrite]
+
+    /// What most sockets never set (watermarks) or need only while connecting, in a box made only
+    /// when needed.
+    private final class UncommonState {
+        var readLowMark: Int32 = 0
+        var readHighMark: Int32 = 0
+        var writeLowMark: Int32 = 0
+        /// The outcome of a connect that finished at once (errno, 0 for success), or -1.
+        var immediateConnectCode: Int32 = -1
+    }
+
+    private var uncommonState: UncommonState {
+        if let uncommon { return uncommon }
+        let state = UncommonState()
+        uncommon = state
+        return state
+    }
 
     /// The engine's yes/no state, one bit each.
     private struct Flags: OptionSet {
@@ -172,8 +188,11 @@ open class StreamSocket {
     }
     /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
     var immediateConnectResult: Int32? {
-        get { immediateConnectCode < 0 ? nil : immediateConnectCode }
-        set { immediateConnectCode = newValue ?? -1 }
+        get { uncommon.flatMap { $0.immediateConnectCode < 0 ? nil : $0.immediateConnectCode } }
+        set {
+            guard newValue != nil || uncommon != nil else { return }
+            uncommonState.immediateConnectCode = newValue ?? -1
+        }
     }
     var readSize: Int {
         get { Int(readSizeBytes) }
@@ -188,9 +207,9 @@ open class StreamSocket {
         get { writeTimeoutStorage.duration }
         set { writeTimeoutStorage = CompactTimeout(newValue) }
     }
-    var readLowWatermark: Int { Int(readLowMark) }
-    var readHighWatermark: Int { Int(readHighMark) }
-    var writeLowWatermark: Int { Int(writeLowMark) }
+    var readLowWatermark: Int { Int(uncommon?.readLowMark ?? 0) }
+    var readHighWatermark: Int { Int(uncommon?.readHighMark ?? 0) }
+    var writeLowWatermark: Int { Int(uncommon?.writeLowMark ?? 0) }
 
     /// Wraps the connected, non-blocking socket `descriptor`, which the new object owns and closes.
     ///
@@ -256,8 +275,8 @@ open class StreamSocket {
     /// been drained below `high`.
     public func setReadWatermarks(low: Int, high: Int = 0) {
         checkOpen()
-        readLowMark = Int32(clamping: max(0, low))
-        readHighMark = Int32(clamping: max(0, high))
+        uncommonState.readLowMark = Int32(clamping: max(0, low))
+        uncommonState.readHighMark = Int32(clamping: max(0, high))
         updateInterest()
     }
 
@@ -265,7 +284,7 @@ open class StreamSocket {
     /// bytes or fewer.
     public func setWriteLowWatermark(_ low: Int) {
         checkOpen()
-        writeLowMark = Int32(clamping: max(0, low))
+        uncommonState.writeLowMark = Int32(clamping: max(0, low))
     }
 
     /// Sets the read and write timeouts (nil: none). A timeout is reported to `didReport(_:)` and
