@@ -159,7 +159,7 @@ extension CompletionPort {
         public func read(into buffer: Buffer, maxCount: Int = 65_536, context: Context) {
             precondition(maxCount > 0, "read maxCount must be positive")
             pendingReads.push(PendingRead(buffer: buffer, context: context, maxCount: Int32(clamping: maxCount)))
-            guard let socket, readFailure == nil, !sawEndOfStream, socket.input.isEmpty else {
+            guard let socket, readFailure == nil, !sawEndOfStream, socket.inputCount == 0 else {
                 return port.scheduleService(self)
             }
             socket.enable(.read)
@@ -281,7 +281,7 @@ extension CompletionPort {
         /// Completes the operations whose outcome is already known; called from the loop.
         func serviceCompletedOperations() {
             serviceReads()
-            if socket == nil || socket?.output.isEmpty == true { serviceWrites() }
+            if socket == nil || socket?.outputCount == 0 { serviceWrites() }
         }
 
         private func complete(_ operation: CompletionOperation, _ bytes: Int, _ status: CompletionStatus, _ context: Context) {
@@ -291,7 +291,7 @@ extension CompletionPort {
 
         private func serviceReads() {
             while let read = pendingReads.first {
-                if let socket, !socket.input.isEmpty {
+                if let socket, socket.inputCount > 0 {
                     let moved = read.buffer.move(upTo: Int(read.maxCount), from: socket.input)
                     _ = pendingReads.pop()
                     complete(.read, moved, .success, read.context)
@@ -309,7 +309,7 @@ extension CompletionPort {
                 }
             }
             guard let socket, readFailure == nil, !sawEndOfStream else { return }
-            if pendingReads.isEmpty, socket.input.count >= Self.readAheadLimit {
+            if pendingReads.isEmpty, socket.inputCount >= Self.readAheadLimit {
                 socket.disable(.read)
             } else {
                 socket.enable(.read)
@@ -345,7 +345,7 @@ extension CompletionPort {
                                             disconnectAfterwards: disconnectAfterwards))
             guard let socket, writeFailure == nil else { return port.scheduleService(self) }
             fill(socket)
-            if socket.output.isEmpty { port.scheduleService(self) }
+            if socket.outputCount == 0 { port.scheduleService(self) }
         }
 
         // MARK: The socket beneath

@@ -56,9 +56,9 @@ public final class Buffer {
         role = .standalone
     }
 
-    /// The input or output buffer of a socket (which then sets `owner`), without an evbuffer until
-    /// one is needed.
-    init(role: Role) {
+    /// The input or output of `socket`, without an evbuffer until one is needed.
+    init(socket: StreamSocket, role: Role) {
+        owner = socket
         self.role = role
     }
 
@@ -67,15 +67,31 @@ public final class Buffer {
     }
 
     /// Gives up the evbuffer while the buffer is empty: a socket's goes back to its base's spares,
-    /// one you made is freed. The next use takes a new one.
-    func releaseStorageIfEmpty() {
-        guard let storage, evbuffer_get_length(storage) == 0 else { return }
+    /// one you made is freed. The next use takes a new one. Returns whether the buffer is now empty
+    /// and without an evbuffer.
+    @discardableResult
+    func releaseStorageIfEmpty() -> Bool {
+        guard let storage else { return true }
+        guard evbuffer_get_length(storage) == 0 else { return false }
         if let owner {
             owner.base.returnSpareBuffer(storage)
         } else {
             evbuffer_free(storage)
         }
         self.storage = nil
+        return true
+    }
+
+    /// Makes a spare buffer (empty, without an evbuffer, owned by no socket) the input or output
+    /// of `socket`.
+    func attach(to socket: StreamSocket, as role: Role) {
+        owner = socket
+        self.role = role
+    }
+
+    /// Leaves the socket it belonged to, empty and without an evbuffer, to be kept as a spare.
+    func detachFromSocket() {
+        owner = nil
     }
 
     /// Frees the evbuffer now (a closed socket's buffers); any later use of this object traps.

@@ -1,9 +1,10 @@
 internal import CLibevent
 
-/// What the sockets of a base share: spare evbuffers, and one event that writes every socket whose
-/// output grew during this loop iteration.
+/// What the sockets of a base share: spare evbuffers and `Buffer` objects, and one event that writes
+/// every socket whose output grew during this loop iteration.
 extension EventBase {
-    /// The most spare evbuffers kept for reuse; more are freed.
+    /// The most spare evbuffers, and the most spare socket `Buffer` objects, kept for reuse; more are
+    /// freed.
     static let spareBufferLimit = 256
 
     /// An empty evbuffer, reused when one is spare. `drainsToSocket` makes appended file ranges go
@@ -25,6 +26,20 @@ extension EventBase {
         } else {
             evbuffer_free(buffer)
         }
+    }
+
+    /// An empty `Buffer` object for the input or output of `socket`, reused when one is spare.
+    func takeSpareSocketBuffer(for socket: StreamSocket, role: Buffer.Role) -> Buffer {
+        guard let buffer = spareSocketBuffers.popLast() else { return Buffer(socket: socket, role: role) }
+        buffer.attach(to: socket, as: role)
+        return buffer
+    }
+
+    /// Takes back a socket's empty `Buffer` object, which nothing else references.
+    func returnSpareSocketBuffer(_ buffer: Buffer) {
+        guard spareSocketBuffers.count < Self.spareBufferLimit else { return }
+        buffer.detachFromSocket()
+        spareSocketBuffers.append(buffer)
     }
 
     /// Has `socket` write its output later in this loop iteration (from one shared event, so a

@@ -69,6 +69,8 @@ public final class EventBase {
     // call that could reach back into them.
     /// Empty evbuffers that sockets hand back when their buffers empty, to take again later.
     @exclusivity(unchecked) var spareBuffers: [OpaquePointer] = []
+    /// Empty socket `Buffer` objects (without evbuffers) that sockets hand back, to take again later.
+    @exclusivity(unchecked) var spareSocketBuffers: [Buffer] = []
     /// Sockets whose output is to be written before the loop next waits.
     @exclusivity(unchecked) var socketsToFlush: [StreamSocket] = []
     @exclusivity(unchecked) var flushEvent: OpaquePointer?

@@ -50,8 +50,8 @@ enum SocketReadSize {
 ///   iteration, for every socket that has output: it writes at once (writev, or sendfile for file
 ///   ranges, until the kernel stops taking bytes). Only when the kernel takes less than everything
 ///   does the socket make a write event and wait for writability, with the write timeout.
-/// - Memory: both buffers hand their evbuffers back to the base's spares when empty, so an idle
-///   connection holds its object, its two empty `Buffer`s and its read event.
+/// - Memory: both buffers go back to the base's spares when empty (the `Buffer` object too, when
+///   nothing else references it), so an idle connection holds only its object and its read event.
 extension StreamSocket {
     /// Creates the read event for `descriptor` and makes it the socket's.
     func attachDescriptor(_ descriptor: Int32) throws {
@@ -89,7 +89,7 @@ extension StreamSocket {
     /// Whether the socket should be reading now.
     private var shouldRead: Bool {
         wantsRead && !readingPausedForOutput && !closesWhenFlushed && !isConnecting
-            && (readHighWatermark == 0 || input.count < readHighWatermark)
+            && (readHighWatermark == 0 || inputCount < readHighWatermark)
     }
 
     /// Brings the events in line with what is wanted: registers the read event when reading starts
@@ -104,7 +104,7 @@ extension StreamSocket {
         }
         if !wantsWrite, writeArmed {
             freeWriteEvent()
-        } else if wantsWrite, !output.isEmpty {
+        } else if wantsWrite, outputCount > 0 {
             scheduleWrite()
         }
     }
@@ -203,7 +203,7 @@ extension StreamSocket {
             return stopReading(reporting: .readTimeout)
         }
         let requested = min(readSize - SocketReadSize.chunkHeaderAllowance,
-                            readHighWatermark > 0 ? readHighWatermark - input.count : Int.max)
+                            readHighWatermark > 0 ? readHighWatermark - inputCount : Int.max)
         guard requested > 0 else { return updateInterest() }
         do {
             guard let count = try input.read(from: descriptor, upTo: requested) else { return }
@@ -212,7 +212,7 @@ extension StreamSocket {
                                            lastReadWasSmall: &lastReadWasSmall)
             streamDidRead()
             guard isOpen else { return }
-            input.releaseStorageIfEmpty()
+            releaseIdleInput()
             // An answer written by the read callback leaves now rather than after every other
             // socket's read: its memory is freed before the next socket reads, so a busy loop reuses
             // the same few chunks instead of growing the heap by a chunk per connection.
@@ -243,7 +243,7 @@ extension StreamSocket {
 
     /// Writes as much of the output as the kernel takes; waits for writability when bytes remain.
     private func writeOutput() {
-        guard wantsWrite, !output.isEmpty else { return }
+        guard wantsWrite, outputCount > 0 else { return }
         do {
             // evbuffer_write stops where memory chunks give way to a file range (a response head
             // followed by its file): write the next part at once rather than a loop iteration
@@ -264,7 +264,7 @@ extension StreamSocket {
                 writeArmed = true
             }
             if written > 0 { streamDidWrite() }
-            if isOpen { output.releaseStorageIfEmpty() }
+            if isOpen { releaseIdleOutput() }
         } catch {
             wantsWrite = false
             freeWriteEvent()

@@ -58,9 +58,38 @@ open class StreamSocket {
     }
 
     /// Bytes received and not yet consumed. Valid until `close()`.
-    public let input = Buffer(role: .socketInput)
+    ///
+    /// Between callbacks, an empty input that nothing else references goes back to the base for
+    /// another socket (an idle connection holds no `Buffer` objects), and `input` later returns a
+    /// fresh one. Keep a reference to keep the same object.
+    public var input: Buffer {
+        if let inputBuffer { return inputBuffer }
+        checkOpen()
+        let buffer = base.takeSpareSocketBuffer(for: self, role: .socketInput)
+        inputBuffer = buffer
+        return buffer
+    }
+
     /// Bytes queued for sending. Valid until `close()`.
-    public let output = Buffer(role: .socketOutput)
+    ///
+    /// Like `input`, an empty output that nothing else references goes back to the base once
+    /// written, and `output` later returns a fresh one.
+    public var output: Buffer {
+        if let outputBuffer { return outputBuffer }
+        checkOpen()
+        let buffer = base.takeSpareSocketBuffer(for: self, role: .socketOutput)
+        outputBuffer = buffer
+        return buffer
+    }
+
+    /// The number of bytes in `input`, without making a `Buffer` object for an empty one.
+    package var inputCount: Int { inputBuffer?.count ?? 0 }
+
+    /// The number of bytes in `output`, without making a `Buffer` object for an empty one.
+    package var outputCount: Int { outputBuffer?.count ?? 0 }
+
+    /// Whether the socket holds a `Buffer` object for its input or output now (tests, diagnostics).
+    package var holdsBufferObjects: Bool { inputBuffer != nil || outputBuffer != nil }
 
     /// When set, reading stops while `output` holds more than this many bytes and resumes when it has
     /// drained to half of it. Limits above 2 GiB count as 2 GiB.
@@ -81,6 +110,8 @@ open class StreamSocket {
     // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
     // the CPU of a completion-model echo): they are private to this object, used on the base's
     // thread only, and no access to them spans a call that could reach back into them.
+    @exclusivity(unchecked) private var inputBuffer: Buffer?
+    @exclusivity(unchecked) private var outputBuffer: Buffer?
     @exclusivity(unchecked) var readEvent: OpaquePointer?
     /// Made when a write must wait for the kernel (or a connect completes), freed once the output
     /// has drained: most sockets write everything at once and never need one.
@@ -230,8 +261,6 @@ open class StreamSocket {
 
     private func setUp(adopting descriptor: Int32) throws {
         base.confinement.check()
-        input.owner = self
-        output.owner = self
         if descriptor >= 0 {
             try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
         }
@@ -331,8 +360,10 @@ open class StreamSocket {
         freeEvents()
         if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
         descriptor = -1
-        input.freeStorage()
-        output.freeStorage()
+        inputBuffer?.freeStorage()
+        inputBuffer = nil
+        outputBuffer?.freeStorage()
+        outputBuffer = nil
         didClose()
         Unmanaged.passUnretained(self).release()
     }
@@ -342,10 +373,27 @@ open class StreamSocket {
     /// run meanwhile.
     public func closeAfterFlushing() {
         guard isOpen else { return }
-        guard !output.isEmpty else { return close() }
+        guard outputCount > 0 else { return close() }
         closesWhenFlushed = true
         wantsWrite = true
         updateInterest()
+    }
+
+    /// Hands the input's `Buffer` object back to the base when it is empty and only the socket
+    /// references it; otherwise gives back just its evbuffer if it is empty.
+    func releaseIdleInput() {
+        releaseIdle(&inputBuffer)
+    }
+
+    /// The same for the output.
+    func releaseIdleOutput() {
+        releaseIdle(&outputBuffer)
+    }
+
+    private func releaseIdle(_ buffer: inout Buffer?) {
+        guard buffer?.releaseStorageIfEmpty() == true else { return }
+        guard isKnownUniquelyReferenced(&buffer), let idle = buffer.take() else { return }
+        base.returnSpareSocketBuffer(idle)
     }
 
     private func checkOpen() {
@@ -375,9 +423,9 @@ open class StreamSocket {
 
     /// Bytes were appended to `input`.
     func streamDidRead() {
-        if input.count >= readLowWatermark { didReceiveInput() }
+        if inputCount >= readLowWatermark { didReceiveInput() }
         guard isOpen else { return }
-        if let outputLimit, !readingPausedForOutput, output.count > outputLimit {
+        if let outputLimit, !readingPausedForOutput, outputCount > outputLimit {
             readingPausedForOutput = true
         }
         updateInterest()
@@ -386,13 +434,13 @@ open class StreamSocket {
     /// Bytes of `output` were written.
     func streamDidWrite() {
         let drainMark = readingPausedForOutput ? (outputLimit ?? 0) / 2 : closesWhenFlushed ? 0 : writeLowWatermark
-        guard output.count <= drainMark else { return }
+        guard outputCount <= drainMark else { return }
         if readingPausedForOutput {
             readingPausedForOutput = false
             updateInterest()
         }
         didDrainOutput()
-        if closesWhenFlushed, isOpen, output.isEmpty { close() }
+        if closesWhenFlushed, isOpen, outputCount == 0 { close() }
     }
 
     /// The connection connected, ended, timed out or failed (the engine has already stopped the

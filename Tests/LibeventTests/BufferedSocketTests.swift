@@ -73,6 +73,34 @@ import Testing
         #expect(socket.log.count == 4, "didClose runs once")
     }
 
+    /// Between callbacks, empty buffers that nothing else references go back to the base (an idle
+    /// connection holds no `Buffer` objects), while one you keep stays the socket's.
+    @Test func emptyBuffersGoBackToTheBaseUnlessSomeoneKeepsThem() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        defer { socket.close() }
+        var echoes = 0
+        socket.onRead = { socket in
+            socket.output.moveAll(from: socket.input)
+            echoes += 1
+        }
+        socket.enable(.read)
+
+        writeAll(theirs, Array("ping".utf8))
+        try runBounded(base) { echoes == 1 }
+        #expect(readAvailable(theirs) == Array("ping".utf8))
+        #expect(!socket.holdsBufferObjects, "an idle socket gives its empty buffers back")
+
+        let keptInput = socket.input
+        writeAll(theirs, Array("pong".utf8))
+        try runBounded(base) { echoes == 2 }
+        #expect(readAvailable(theirs) == Array("pong".utf8))
+        #expect(socket.input === keptInput, "a buffer you keep stays the socket's")
+        #expect(keptInput.isEmpty)
+    }
+
     /// Messages of exactly a power-of-two size (4 KiB) arrive in one read each once the read size
     /// has adapted. It used to swing back below the message at each message's short tail, so every
     /// message came in two parts (and an echo of it went out in two writes, the second held by
