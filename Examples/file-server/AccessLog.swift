@@ -9,6 +9,13 @@ import Darwin
 /// Common Log Format lines on standard error:
 /// `127.0.0.1 - - [28/Nov/2026:21:50:12 +0000] "GET / HTTP/1.1" 200 1234`.
 enum AccessLog {
+    /// What the log will say about one response, filled in while it is made.
+    final class Entry {
+        var requestLine: String?
+        var status = 0
+        var bodyBytes: Int64 = 0
+    }
+
     /// Writes one line. `requestLine` is escaped: `"` and `\` get a backslash, control and non-ASCII
     /// bytes become `\xHH`, so a hostile request cannot forge or split log lines.
     static func write(client: String, requestLine: String?, status: Int, bodyBytes: Int64) {

@@ -30,7 +30,6 @@ final class HTTPServer {
     private let root: DocumentRoot
     private let fileCache: FileCache
     private let idleTimeout: Duration
-    private let logsAccess: Bool
     private let boundary = "swift-libevent-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
     private var isShuttingDown = false
     private var cachedDate = (second: 0, text: "")
@@ -48,14 +47,13 @@ final class HTTPServer {
             // A write that follows another one not yet acknowledged (a head and a large file,
             // pipelined responses) would otherwise wait for the client's delayed ACK: 40 ms.
             connection.sendsImmediately = true
-            return (connection, HTTPSession(connection: connection))
+            return (connection, HTTPSession(connection: connection, logsAccess: logsAccess))
         }
         self.base = base
         self.port = port
         self.root = root
         self.fileCache = fileCache
         self.idleTimeout = idleTimeout
-        self.logsAccess = logsAccess
         localAddress = listener.localAddress
         port.onCompletion = { [unowned self] packet in self.completed(packet) }
         pool.start()
@@ -122,7 +120,7 @@ final class HTTPServer {
 
     private func waitForRequest(_ session: HTTPSession) {
         session.state = .waitingForRequest
-        session.logRequestLine = nil
+        session.logEntry?.requestLine = nil
         session.requestDeadline = .now + idleTimeout
         processInput(session)
     }
@@ -139,7 +137,7 @@ final class HTTPServer {
             parsed = try session.input.withContiguousBytes(first: available) { bytes -> Result<RequestHead, RequestError>? in
                 guard let length = try RequestHead.headLength(in: bytes) else { return nil }
                 let head = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
-                if logsAccess { session.logRequestLine = firstLine(of: head) }
+                if let entry = session.logEntry { entry.requestLine = firstLine(of: head) }
                 headLength = length
                 return Result { () throws(RequestError) in try RequestHead(parsing: head) }
             } ?? nil
@@ -260,8 +258,8 @@ final class HTTPServer {
     /// Writes a head that has the common fields, and `body`, in one write.
     private func write(_ head: ResponseHead, body: ArraySlice<UInt8>, to session: HTTPSession) {
         session.state = .transmitting
-        session.logStatus = head.status.code
-        session.logBodyBytes = Int64(body.count)
+        session.logEntry?.status = head.status.code
+        session.logEntry?.bodyBytes = Int64(body.count)
         session.writesInFlight = 1
         session.connection.write(head.bytes(followedBy: body), context: session)
     }
@@ -271,19 +269,19 @@ final class HTTPServer {
     private func transmit(_ plan: FileResponse, segment: FileSegment, to session: HTTPSession) {
         let head = plan.head
         session.state = .transmitting
-        session.logStatus = head.status.code
-        session.logBodyBytes = 0
+        session.logEntry?.status = head.status.code
+        session.logEntry?.bodyBytes = 0
         session.writesInFlight = 0
         var pending = head.bytes
         for part in plan.body {
             switch part {
             case .bytes(let bytes):
                 pending += bytes
-                session.logBodyBytes += Int64(bytes.count)
+                session.logEntry?.bodyBytes += Int64(bytes.count)
             case .file(let range):
                 let length = range.upperBound - range.lowerBound + 1
                 session.writesInFlight += 1
-                session.logBodyBytes += length
+                session.logEntry?.bodyBytes += length
                 session.connection.transmitFile(segment, offset: range.lowerBound, length: length, head: pending,
                                                  context: session)
                 pending = []
@@ -306,9 +304,9 @@ final class HTTPServer {
     }
 
     private func responseSent(_ session: HTTPSession) {
-        if logsAccess {
-            AccessLog.write(client: session.connection.peerAddress?.host ?? "-", requestLine: session.logRequestLine,
-                            status: session.logStatus, bodyBytes: session.logBodyBytes)
+        if let entry = session.logEntry {
+            AccessLog.write(client: session.connection.peerAddress?.host ?? "-", requestLine: entry.requestLine,
+                            status: entry.status, bodyBytes: entry.bodyBytes)
         }
         if session.closesAfterResponse || isShuttingDown { return reset(session) }
         waitForRequest(session)
