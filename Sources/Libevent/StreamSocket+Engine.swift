@@ -60,7 +60,6 @@ extension StreamSocket {
             throw LibeventError.lastError("event_new")
         }
         readEvent = read
-        self.descriptor = descriptor
     }
 
     /// Frees the events (which unregisters them); the descriptor stays open.

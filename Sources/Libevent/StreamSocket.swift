@@ -102,38 +102,50 @@ open class StreamSocket {
 
     // The state below belongs to the stream engine (StreamSocket+Engine.swift). An idle
     // connection is mostly this object, so it is kept small: no optionals that need a tag byte,
-    // timeouts in microseconds, the read size and output limit in 32 bits, the flags in one word,
-    // and what most sockets never set in a box of its own. The fields take 78 bytes, so that a
-    // subclass can add three words and still fit a 128-byte allocation (the completion model's
-    // connection sockets do).
+    // timeouts in microseconds, the output limit in 32 bits, the flags and the read size in one
+    // 16-bit word, the descriptor read from the read event, and what most sockets never need in a
+    // box of its own. The fields end at byte 78 of the object, so that a subclass can add three
+    // words and still fit a 112-byte allocation (the completion model's connection sockets do).
 
     // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
     // the CPU of a completion-model echo): they are private to this object, used on the base's
     // thread only, and no access to them spans a call that could reach back into them.
     @exclusivity(unchecked) private var inputBuffer: Buffer?
     @exclusivity(unchecked) private var outputBuffer: Buffer?
+    /// The event on the descriptor for reading, from `attachDescriptor` to `close()`.
     @exclusivity(unchecked) var readEvent: OpaquePointer?
-    /// Made when a write must wait for the kernel (or a connect completes), freed once the output
-    /// has drained: most sockets write everything at once and never need one.
-    @exclusivity(unchecked) var writeEvent: OpaquePointer?
     @exclusivity(unchecked) private var readTimeoutStorage = CompactTimeout(nil)
     @exclusivity(unchecked) private var writeTimeoutStorage = CompactTimeout(nil)
     @exclusivity(unchecked) private var uncommon: UncommonState?
-    /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
-    @exclusivity(unchecked) public internal(set) var descriptor: Int32 = -1
-    /// The size of the next read; doubles after a read that filled it, halves after small ones.
-    @exclusivity(unchecked) private var readSizeBytes = Int32(SocketReadSize.initial)
     @exclusivity(unchecked) private var outputLimitBytes: Int32 = -1
     @exclusivity(unchecked) private var flags: Flags = [.isOpen, .wantsWrite]
 
-    /// What most sockets never set (watermarks) or need only while connecting, in a box made only
-    /// when needed.
+    /// What most sockets never set (watermarks) or need only while connecting or while a write
+    /// waits for the kernel, in a box made only when needed.
     private final class UncommonState {
+        /// See `writeEvent`.
+        var writeEvent: OpaquePointer?
         var readLowMark: Int32 = 0
         var readHighMark: Int32 = 0
         var writeLowMark: Int32 = 0
         /// The outcome of a connect that finished at once (errno, 0 for success), or -1.
         var immediateConnectCode: Int32 = -1
+    }
+
+    /// The socket's descriptor, or -1 once closed (or before `connect(to:)`).
+    public var descriptor: Int32 {
+        guard let readEvent else { return -1 }
+        return event_get_fd(readEvent)
+    }
+
+    /// Made when a write must wait for the kernel (or a connect completes), freed once the output
+    /// has drained: most sockets write everything at once and never need one.
+    var writeEvent: OpaquePointer? {
+        get { uncommon?.writeEvent }
+        set {
+            guard newValue != nil || uncommon != nil else { return }
+            uncommonState.writeEvent = newValue
+        }
     }
 
     private var uncommonState: UncommonState {
@@ -143,7 +155,7 @@ open class StreamSocket {
         return state
     }
 
-    /// The engine's yes/no state, one bit each.
+    /// The engine's yes/no state, one bit each, and (in bits 12 to 14) the read size.
     private struct Flags: OptionSet {
         let rawValue: UInt16
         static let isOpen = Flags(rawValue: 1 << 0)
@@ -157,6 +169,9 @@ open class StreamSocket {
         static let readingPausedForOutput = Flags(rawValue: 1 << 8)
         static let closesWhenFlushed = Flags(rawValue: 1 << 9)
         static let lastReadWasSmall = Flags(rawValue: 1 << 10)
+        /// Where `readSize` is kept: log2(size / SocketReadSize.smallest), 0 to 6.
+        static let readSizeShift: UInt16 = 12
+        static let readSizeMask: UInt16 = 7 << readSizeShift
     }
 
     private func flag(_ flag: Flags) -> Bool { flags.contains(flag) }
@@ -225,9 +240,16 @@ open class StreamSocket {
             uncommonState.immediateConnectCode = newValue ?? -1
         }
     }
+    /// The size of the next read, a power of two from `SocketReadSize.smallest` to `.largest`;
+    /// doubles after a read that filled it, halves after small ones.
     var readSize: Int {
-        get { Int(readSizeBytes) }
-        set { readSizeBytes = Int32(newValue) }
+        get { SocketReadSize.smallest << Int((flags.rawValue & Flags.readSizeMask) >> Flags.readSizeShift) }
+        set {
+            precondition(newValue.nonzeroBitCount == 1 && newValue >= SocketReadSize.smallest
+                         && newValue <= SocketReadSize.largest, "read size \(newValue) is not a power of two in range")
+            let exponent = UInt16(newValue.trailingZeroBitCount - SocketReadSize.smallest.trailingZeroBitCount)
+            flags = Flags(rawValue: flags.rawValue & ~Flags.readSizeMask | exponent << Flags.readSizeShift)
+        }
     }
 
     var readTimeout: Duration? {
@@ -261,6 +283,7 @@ open class StreamSocket {
 
     private func setUp(adopting descriptor: Int32) throws {
         base.confinement.check()
+        readSize = SocketReadSize.initial
         if descriptor >= 0 {
             try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
         }
@@ -357,9 +380,9 @@ open class StreamSocket {
         base.confinement.check()
         guard isOpen else { return }
         isOpen = false
-        freeEvents()
+        let descriptor = self.descriptor
+        freeEvents()  // which makes `descriptor` -1
         if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
-        descriptor = -1
         inputBuffer?.freeStorage()
         inputBuffer = nil
         outputBuffer?.freeStorage()
