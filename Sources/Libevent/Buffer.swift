@@ -172,7 +172,9 @@ public final class Buffer {
     /// Moves every byte of `other` to the end of this buffer without copying; `other` is left empty.
     public func moveAll(from other: Buffer) {
         guard !other.isEmpty else { return }
-        precondition(evbuffer_add_buffer(pointer, other.pointer) == 0, "evbuffer_add_buffer failed")
+        if !adoptStorage(of: other) {
+            precondition(evbuffer_add_buffer(pointer, other.pointer) == 0, "evbuffer_add_buffer failed")
+        }
         didGrow()
         other.didShrink()
     }
@@ -181,11 +183,36 @@ public final class Buffer {
     /// little as possible. Returns how many bytes moved.
     @discardableResult
     public func move(upTo count: Int, from other: Buffer) -> Int {
-        guard !other.isEmpty else { return 0 }
-        let moved = Int(evbuffer_remove_buffer(other.pointer, pointer, count))
+        let available = other.count
+        guard available > 0 else { return 0 }
+        let moved: Int
+        if available <= count, adoptStorage(of: other) {
+            moved = available
+        } else {
+            moved = Int(evbuffer_remove_buffer(other.pointer, pointer, count))
+        }
         didGrow()
         other.didShrink()
         return moved
+    }
+
+    /// When this buffer is empty, takes `other`'s whole evbuffer, bytes and all, and gives `other`
+    /// its own (empty) one or none. Returns whether it did.
+    ///
+    /// The bytes would only have been relinked, but an evbuffer would have been made for this
+    /// buffer and another freed or handed back for `other`: a read completed into an empty buffer
+    /// and a write from it into an empty output then pass one evbuffer along, from the base's
+    /// spares to the socket's input, your buffer, the output and back, with no allocation.
+    private func adoptStorage(of other: Buffer) -> Bool {
+        guard count == 0, let theirs = other.storage else { return false }
+        other.storage = storage
+        storage = theirs
+        if role == .socketOutput {
+            evbuffer_set_flags(theirs, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+        } else {
+            evbuffer_clear_flags(theirs, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+        }
+        return true
     }
 
     /// Queues `length` bytes of the open file `descriptor` from `offset` (`length` nil: to the end),

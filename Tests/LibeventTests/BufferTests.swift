@@ -34,6 +34,33 @@ import Testing
         #expect(destination.removeFirst(upTo: 100) == Array("abcdef".utf8))
     }
 
+    /// Moving everything into an empty buffer hands the whole evbuffer over: afterwards the two
+    /// buffers must still be independent, and a partial move must still copy only what it may.
+    @Test func wholeMovesIntoEmptyBuffersKeepTheBuffersApart() {
+        let source = Buffer()
+        let destination = Buffer()
+        source.append("hello")
+        destination.moveAll(from: source)
+        source.append("one")
+        destination.append(" world")
+        #expect(source.copyOut(upTo: 100) == Array("one".utf8))
+        #expect(destination.copyOut(upTo: 100) == Array("hello world".utf8))
+
+        let other = Buffer()
+        #expect(other.move(upTo: 100, from: destination) == 11)
+        #expect(destination.isEmpty)
+        destination.append("x")
+        #expect(other.move(upTo: 3, from: source) == 3)
+        #expect(other.removeFirst(upTo: 100) == Array("hello worldone".utf8))
+        #expect(source.isEmpty && destination.count == 1)
+
+        let partial = Buffer()
+        destination.append("yz")
+        #expect(partial.move(upTo: 2, from: destination) == 2)
+        #expect(partial.removeFirst(upTo: 10) == Array("xy".utf8))
+        #expect(destination.removeFirst(upTo: 10) == Array("z".utf8))
+    }
+
     @Test func searchesAcrossChunks() {
         let buffer = Buffer()
         buffer.append("GET / HTTP/1.1\r\nHost: x\r")
