@@ -62,23 +62,19 @@ open class StreamSocket {
     /// Between callbacks, an empty input that nothing else references goes back to the base for
     /// another socket (an idle connection holds no `Buffer` objects), and `input` later returns a
     /// fresh one. Keep a reference to keep the same object.
-    public var input: Buffer {
-        if let inputBuffer { return inputBuffer }
-        checkOpen()
-        let buffer = base.takeSpareSocketBuffer(for: self, role: .socketInput)
-        inputBuffer = buffer
-        return buffer
-    }
+    public var input: Buffer { inputBuffer ?? takeSpareBuffer(as: .socketInput) }
 
     /// Bytes queued for sending. Valid until `close()`.
     ///
     /// Like `input`, an empty output that nothing else references goes back to the base once
     /// written, and `output` later returns a fresh one.
-    public var output: Buffer {
-        if let outputBuffer { return outputBuffer }
+    public var output: Buffer { outputBuffer ?? takeSpareBuffer(as: .socketOutput) }
+
+    /// Gives the socket a `Buffer` object for its input or output, which has none now.
+    private func takeSpareBuffer(as role: Buffer.Role) -> Buffer {
         checkOpen()
-        let buffer = base.takeSpareSocketBuffer(for: self, role: .socketOutput)
-        outputBuffer = buffer
+        let buffer = base.takeSpareSocketBuffer(for: self, role: role)
+        if role == .socketInput { inputBuffer = buffer } else { outputBuffer = buffer }
         return buffer
     }
 
