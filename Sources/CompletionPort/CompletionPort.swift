@@ -20,8 +20,10 @@ public final class CompletionPort<Key, Context> {
     public let base: EventBase
 
     /// When set, every packet is delivered to it from the loop, in completion order (push mode).
-    /// When nil, packets wait in the port for `next(timeout:)` (pull mode).
-    public var onCompletion: ((Packet) -> Void)? {
+    /// When nil, packets wait in the port for `next(timeout:)` (pull mode). Like the port, use it on
+    /// the base's thread only. (It skips Swift's run-time exclusivity check, read once per packet:
+    /// each access is a plain load or store, and none spans the handler's call.)
+    @exclusivity(unchecked) public var onCompletion: ((Packet) -> Void)? {
         didSet { if onCompletion != nil, !packets.isEmpty { scheduleDispatch() } }
     }
 

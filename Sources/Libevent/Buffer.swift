@@ -49,7 +49,7 @@ public final class Buffer {
     @exclusivity(unchecked) private var role: Role
     /// The socket whose input or output this is. Unowned and unchecked: the socket clears it (in
     /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
-    unowned(unsafe) var owner: StreamSocket?
+    @exclusivity(unchecked) unowned(unsafe) var owner: StreamSocket?
 
     /// A new, empty buffer.
     public init() {
