@@ -43,7 +43,7 @@ struct conn {
 
 static int size, inflight, connection_count;
 static double rate;       /* open loop: messages per second in all; 0 for the closed loop */
-static uint64_t start_ns; /* open loop: when the schedule starts */
+static uint64_t start_ns; /* when the run (and, in the open loop, the schedule) starts */
 static uint64_t *samples;
 static size_t sample_count, sample_cap;
 
@@ -138,8 +138,8 @@ int main(int argc, char **argv) {
     }
     sample_cap = 1 << 20;
     samples = malloc(sample_cap * sizeof *samples);
-    uint64_t start = now_ns(), deadline = start + (uint64_t)(seconds * 1e9), messages = 0, bytes = 0;
-    start_ns = start;
+    start_ns = now_ns();
+    uint64_t deadline = start_ns + (uint64_t)(seconds * 1e9), messages = 0, bytes = 0;
     uint64_t next_due = 0; /* open loop: the next message of the whole schedule to become due */
     if (rate == 0) {
         for (int i = 0; i < n; i++) pump(&conns[i], i, epfd);
@@ -180,7 +180,7 @@ int main(int argc, char **argv) {
                         uint64_t sent_at = rate > 0 ? due_ns(i, m) : c->send_ns[m % inflight];
                         /* The open loop's first second is warm-up (the server may still be
                          * accepting the connections): its round trips are not sampled. */
-                        int sampled = rate == 0 || sent_at >= start + 1000000000u;
+                        int sampled = rate == 0 || sent_at >= start_ns + 1000000000u;
                         if (sampled && sample_count < sample_cap) samples[sample_count++] = now - sent_at;
                         messages++;
                     }
@@ -190,7 +190,7 @@ int main(int argc, char **argv) {
             pump(c, i, epfd);
         }
     }
-    double elapsed = (double)(now_ns() - start) / 1e9;
+    double elapsed = (double)(now_ns() - start_ns) / 1e9;
     qsort(samples, sample_count, sizeof *samples, cmp_u64);
     uint64_t p50 = sample_count ? samples[sample_count / 2] : 0;
     uint64_t p99 = sample_count ? samples[(sample_count * 99) / 100] : 0;
