@@ -138,17 +138,13 @@ open class StreamSocket {
     /// has drained: most sockets write everything at once and never need one.
     var writeEvent: OpaquePointer? {
         get { uncommon?.writeEvent }
-        set {
-            guard newValue != nil || uncommon != nil else { return }
-            uncommonState.writeEvent = newValue
-        }
+        set { uncommonState(creatingIf: newValue != nil)?.writeEvent = newValue }
     }
 
-    private var uncommonState: UncommonState {
-        if let uncommon { return uncommon }
-        let state = UncommonState()
-        uncommon = state
-        return state
+    /// The box of uncommon state, made first if `needed` (storing a default needs no box).
+    private func uncommonState(creatingIf needed: Bool) -> UncommonState? {
+        if uncommon == nil, needed { uncommon = UncommonState() }
+        return uncommon
     }
 
     /// The engine's yes/no state, one bit each, and (in bits 12 to 14) the read size.
@@ -231,10 +227,7 @@ open class StreamSocket {
     /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
     var immediateConnectResult: Int32? {
         get { uncommon.flatMap { $0.immediateConnectCode < 0 ? nil : $0.immediateConnectCode } }
-        set {
-            guard newValue != nil || uncommon != nil else { return }
-            uncommonState.immediateConnectCode = newValue ?? -1
-        }
+        set { uncommonState(creatingIf: newValue != nil)?.immediateConnectCode = newValue ?? -1 }
     }
     /// The size of the next read, a power of two from `SocketReadSize.smallest` to `.largest`;
     /// doubles after a read that filled it, halves after small ones.
@@ -323,8 +316,9 @@ open class StreamSocket {
     /// been drained below `high`.
     public func setReadWatermarks(low: Int, high: Int = 0) {
         checkOpen()
-        uncommonState.readLowMark = Int32(clamping: max(0, low))
-        uncommonState.readHighMark = Int32(clamping: max(0, high))
+        let state = uncommonState(creatingIf: low > 0 || high > 0)
+        state?.readLowMark = Int32(clamping: max(0, low))
+        state?.readHighMark = Int32(clamping: max(0, high))
         updateInterest()
     }
 
@@ -332,7 +326,7 @@ open class StreamSocket {
     /// bytes or fewer.
     public func setWriteLowWatermark(_ low: Int) {
         checkOpen()
-        uncommonState.writeLowMark = Int32(clamping: max(0, low))
+        uncommonState(creatingIf: low > 0)?.writeLowMark = Int32(clamping: max(0, low))
     }
 
     /// Sets the read and write timeouts (nil: none). A timeout is reported to `didReport(_:)` and
