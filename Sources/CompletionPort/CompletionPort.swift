@@ -30,7 +30,7 @@ public final class CompletionPort<Key, Context> {
     // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
     // the CPU of a completion-model echo): they are private to this object, used on the base's
     // thread only, and no access to them spans a call that could reach back into them.
-    @exclusivity(unchecked) private var packets = FIFO<Packet>()
+    @exclusivity(unchecked) private var packets = FIFO<Packet>(keepingStorage: true)
     @exclusivity(unchecked) private var connectionsToService: [Connection] = []
     @exclusivity(unchecked) private var dispatchScheduled = false
     private lazy var dispatcher = EventTimer(base: base) { [weak self] _ in self?.dispatch() }
@@ -89,7 +89,7 @@ public final class CompletionPort<Key, Context> {
     // MARK: Internal plumbing for connections and listeners
 
     /// Queues `packet` for delivery from the loop.
-    func enqueue(_ packet: Packet) {
+    func enqueue(_ packet: consuming Packet) {
         packets.push(packet)
         if onCompletion != nil { scheduleDispatch() }
     }

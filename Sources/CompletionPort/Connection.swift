@@ -290,20 +290,12 @@ extension CompletionPort {
         }
 
         private func serviceReads() {
-            while let read = pendingReads.first {
-                if let socket, socket.inputCount > 0 {
+            while !pendingReads.isEmpty {
+                if let socket, socket.inputCount > 0, let read = pendingReads.pop() {
                     let moved = read.buffer.move(upTo: Int(read.maxCount), from: socket.input)
-                    _ = pendingReads.pop()
                     complete(.read, moved, .success, read.context)
-                } else if let readFailure {
-                    _ = pendingReads.pop()
-                    complete(.read, 0, readFailure, read.context)
-                } else if sawEndOfStream {
-                    _ = pendingReads.pop()
-                    complete(.read, 0, .endOfStream, read.context)
-                } else if socket == nil {
-                    _ = pendingReads.pop()
-                    complete(.read, 0, .failed(LibeventError("read", code: ENOTCONN)), read.context)
+                } else if let status = finalReadStatus, let read = pendingReads.pop() {
+                    complete(.read, 0, status, read.context)
                 } else {
                     break
                 }
@@ -314,6 +306,16 @@ extension CompletionPort {
             } else {
                 socket.enable(.read)
             }
+        }
+
+        /// The status every further read completes with once reads can no longer succeed (a
+        /// failure, the peer's end of stream, no socket), when nothing buffered is left to read;
+        /// nil while reads may still succeed.
+        private var finalReadStatus: CompletionStatus? {
+            if let readFailure { return readFailure }
+            if sawEndOfStream { return .endOfStream }
+            if socket == nil { return .failed(LibeventError("read", code: ENOTCONN)) }
+            return nil
         }
 
         /// Completes every pending write: the output has drained (or there is no socket).

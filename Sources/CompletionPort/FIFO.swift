@@ -3,18 +3,26 @@
 /// The oldest element is stored inline and the rest in an overflow object made only while there
 /// are some: a queue that never holds more than one element at a time (a connection's usual one
 /// pending read and one pending write) never allocates, and costs one word besides its element.
-/// Not copyable, since copies would share the overflow.
+/// Elements are moved in and out, never copied (a copy of a packet costs a retain per reference
+/// in it). Not copyable, since copies would share the overflow.
 struct FIFO<Element>: ~Copyable {
-    /// The elements after the oldest, from `head` on; nil while there are none.
+    /// The elements after the oldest, from `head` on (the slots before `head` are empty).
     private final class Overflow {
-        var elements: [Element] = []
+        var elements: [Element?] = []
         var head = 0
     }
 
     private var overflow: Overflow?
     private var oldest: Element?
+    /// Whether the overflow and its storage are kept once empty, for the next burst (a port's one
+    /// queue of packets), rather than freed (a connection's queues, kept per client).
+    private let keepsStorage: Bool
 
-    init() {}
+    /// An empty queue; `keepingStorage` keeps the overflow's storage once empty, for a queue that
+    /// fills and drains in bursts and exists once, not per client.
+    init(keepingStorage: Bool = false) {
+        keepsStorage = keepingStorage
+    }
 
     /// Whether nothing is queued.
     var isEmpty: Bool { oldest == nil }
@@ -26,33 +34,32 @@ struct FIFO<Element>: ~Copyable {
         return 1 + overflow.elements.count - overflow.head
     }
 
-    /// The oldest element, if any.
-    var first: Element? { oldest }
-
     /// Adds `element` at the back.
-    mutating func push(_ element: Element) {
+    mutating func push(_ element: consuming Element) {
         if oldest == nil {
-            oldest = element
+            oldest = consume element
         } else if let overflow {
-            overflow.elements.append(element)
+            overflow.elements.append(consume element)
         } else {
             let overflow = Overflow()
-            overflow.elements.append(element)
+            overflow.elements.append(consume element)
             self.overflow = overflow
         }
     }
 
     /// Removes and returns the oldest element, if any.
     mutating func pop() -> Element? {
-        guard let element = oldest else { return nil }
-        guard let overflow else {
-            oldest = nil
-            return element
-        }
-        oldest = overflow.elements[overflow.head]
+        guard let element = oldest.take() else { return nil }
+        guard let overflow, overflow.head < overflow.elements.count else { return element }
+        oldest = overflow.elements[overflow.head].take()
         overflow.head += 1
         if overflow.head == overflow.elements.count {
-            self.overflow = nil
+            if keepsStorage {
+                overflow.elements.removeAll(keepingCapacity: true)
+                overflow.head = 0
+            } else {
+                self.overflow = nil
+            }
         } else if overflow.head >= 64, overflow.head * 2 >= overflow.elements.count {
             overflow.elements.removeFirst(overflow.head)
             overflow.head = 0
