@@ -10,9 +10,12 @@ public import Libevent
 /// Delivery is push or pull: set `onCompletion` and every packet is handed to it from the loop
 /// (what an IOCP worker does after GetQueuedCompletionStatus returns), or leave it nil and call
 /// `next(timeout:)` (GetQueuedCompletionStatus with a timeout). Packets are never delivered from
-/// inside the call that issued the operation. For one connection, reads complete in the order they
-/// were issued, and so do writes and file transmissions; a reset completes after the cancellations
-/// of everything pending before it.
+/// inside the call that issued the operation, nor from inside another handler. In push mode, what
+/// a socket completes (a read, a drained write) is delivered from that socket's own callback, so
+/// the answer a handler writes leaves before the loop reads the next socket; other packets (posted,
+/// cancelled, results known when issued) come from the loop a moment later. For one connection,
+/// reads complete in the order they were issued, and so do writes and file transmissions; a reset
+/// completes after the cancellations of everything pending before it.
 ///
 /// Like everything on an event base, a port and its connections belong to the base's thread.
 public final class CompletionPort<Key, Context> {
@@ -33,6 +36,11 @@ public final class CompletionPort<Key, Context> {
     @exclusivity(unchecked) private var packets = FIFO<Packet>(keepingStorage: true)
     @exclusivity(unchecked) private var connectionsToService: [Connection] = []
     @exclusivity(unchecked) private var dispatchScheduled = false
+    /// Set while a handler runs, so that packets are never delivered from inside another handler.
+    @exclusivity(unchecked) private var isDelivering = false
+    /// Set while a connection handles a report of its socket; the packets it queues are delivered
+    /// when it is done, not by the dispatcher.
+    @exclusivity(unchecked) private var isHandlingSocketReport = false
     private lazy var dispatcher = EventTimer(base: base) { [weak self] _ in self?.dispatch() }
 
     /// A port on `base`.
@@ -91,7 +99,19 @@ public final class CompletionPort<Key, Context> {
     /// Queues `packet` for delivery from the loop.
     func enqueue(_ packet: consuming Packet) {
         packets.push(packet)
-        if onCompletion != nil { scheduleDispatch() }
+        if onCompletion != nil, !isHandlingSocketReport { scheduleDispatch() }
+    }
+
+    /// Runs `handleReport` (a connection handling a report of its socket, called from the loop),
+    /// then, in push mode, delivers the packets queued so far at once, instead of after every other
+    /// socket's callbacks: a handler's answer then leaves with this socket's flush, while the
+    /// socket is still in the CPU's cache, as a readiness server's would.
+    func handleSocketReport(_ handleReport: () -> Void) {
+        guard onCompletion != nil, !isDelivering, !isHandlingSocketReport else { return handleReport() }
+        isHandlingSocketReport = true
+        handleReport()
+        isHandlingSocketReport = false
+        deliverQueuedPackets()
     }
 
     /// Asks the loop to let `connection` complete operations whose results are already known (data
@@ -118,8 +138,14 @@ public final class CompletionPort<Key, Context> {
                 swap(&toService, &connectionsToService)
             }
         }
-        // Deliver what is queued now; packets queued by the handlers wait for the next round, so a
-        // busy port cannot starve the sockets of the loop.
+        deliverQueuedPackets()
+    }
+
+    /// Delivers the packets queued now; those queued by the handlers wait for the dispatcher, so a
+    /// busy port cannot starve the sockets of the loop.
+    private func deliverQueuedPackets() {
+        isDelivering = true
+        defer { isDelivering = false }
         var budget = packets.count
         while budget > 0, let onCompletion, let packet = packets.pop() {
             onCompletion(packet)

@@ -374,10 +374,12 @@ extension CompletionPort {
         }
 
         func socketReported(_ report: ConnectionSocket.Report) {
-            switch report {
-            case .input: serviceReads()
-            case .drained: serviceWrites()
-            case .event(let event): socketEvent(event)
+            port.handleSocketReport {
+                switch report {
+                case .input: serviceReads()
+                case .drained: serviceWrites()
+                case .event(let event): socketEvent(event)
+                }
             }
         }
 

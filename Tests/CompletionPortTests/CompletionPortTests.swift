@@ -141,6 +141,36 @@ private final class Harness {
         #expect(read(client, &received, 6) == 6 && received == Array("w0w1w2".utf8))
     }
 
+    @Test func aHandlersAnswerLeavesBeforeTheNextSocketIsRead() throws {
+        let harness = try Harness()
+        let servers = (0..<2).map { _ in harness.port.makeConnection(key: .server) }
+        let buffers = servers.map { _ in Buffer() }
+        for (index, server) in servers.enumerated() { harness.listener.accept(into: server, context: "s\(index)") }
+        let clients = try (0..<2).map { _ in try blockingClient(to: harness.listener.localAddress) }
+        defer { clients.forEach { close($0) } }
+        harness.onPacket = { packet in
+            guard let server = packet.connection, let index = servers.firstIndex(where: { $0 === server }) else { return }
+            switch packet.operation {
+            case .accept: server.read(into: buffers[index], context: packet.context)
+            case .read: server.write(buffers[index], context: packet.context)
+            default: break
+            }
+        }
+        try harness.run { harness.packets(.accept).count == 2 }
+        // Both sockets are readable before the loop runs again, so one loop iteration sees both.
+        for client in clients { writeAll(client, Array("ping".utf8)) }
+        usleep(20_000)
+        try harness.run { harness.packets(.write).count == 2 }
+        // Each read completion is delivered from its socket's callback, and the echo written by the
+        // handler is flushed (and completes) before the other socket is read.
+        let order = harness.packets.filter { $0.operation != .accept }.map { "\($0.operation) \($0.context)" }
+        #expect(order == ["read s0", "write s0", "read s1", "write s1"] || order == ["read s1", "write s1", "read s0", "write s0"])
+        for client in clients {
+            var echoed = [UInt8](repeating: 0, count: 4)
+            #expect(read(client, &echoed, 4) == 4 && echoed == Array("ping".utf8))
+        }
+    }
+
     @Test func endOfStreamIsAZeroByteRead() throws {
         let harness = try Harness()
         let server = harness.port.makeConnection(key: .server)
