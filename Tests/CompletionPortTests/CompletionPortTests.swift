@@ -171,6 +171,38 @@ private final class Harness {
         }
     }
 
+    @Test func aHandlerMayDropTheLastReferencesToItsConnectionAndPort() throws {
+        let base = try EventBase()
+        var port: Port? = Port(base: base)
+        var listener: Port.Listener? = try port!.listen(on: SocketAddress(parsing: "127.0.0.1:0"), key: .listener)
+        var connection: Port.Connection? = port!.makeConnection(key: .server)
+        weak let droppedPort = port
+        weak let droppedConnection = connection
+        var readStatus: CompletionStatus?
+        // From here on the port lives only through its connection and listener, which live only in
+        // the handler's captures; the read packet, delivered from the socket's callback, drops them.
+        port!.onCompletion = { packet in
+            switch packet.operation {
+            case .accept:
+                listener?.close()
+                listener = nil
+                connection?.read(into: Buffer(), context: "read")
+            case .read:
+                readStatus = packet.status
+                connection = nil
+            default: break
+            }
+        }
+        listener!.accept(into: connection!, context: "accept")
+        let client = try blockingClient(to: listener!.localAddress)
+        defer { close(client) }
+        port = nil
+        writeAll(client, Array("x".utf8))
+        try runBounded(base) { droppedPort == nil }
+        #expect(readStatus == .success)
+        #expect(droppedConnection == nil && droppedPort == nil)
+    }
+
     @Test func endOfStreamIsAZeroByteRead() throws {
         let harness = try Harness()
         let server = harness.port.makeConnection(key: .server)
