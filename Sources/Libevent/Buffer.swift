@@ -207,11 +207,7 @@ public final class Buffer {
         guard count == 0, let theirs = other.storage else { return false }
         other.storage = storage
         storage = theirs
-        if role == .socketOutput {
-            evbuffer_set_flags(theirs, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
-        } else {
-            evbuffer_clear_flags(theirs, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
-        }
+        setDrainsToSocket(theirs, role == .socketOutput)
         return true
     }
 

@@ -14,11 +14,7 @@ extension EventBase {
     /// out with sendfile.
     func takeSpareBuffer(drainsToSocket: Bool) -> OpaquePointer {
         guard let buffer = spareBuffers.popLast() ?? evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
-        if drainsToSocket {
-            evbuffer_set_flags(buffer, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
-        } else {
-            evbuffer_clear_flags(buffer, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
-        }
+        setDrainsToSocket(buffer, drainsToSocket)
         return buffer
     }
 
@@ -71,4 +67,14 @@ extension EventBase {
 
 private func eventBaseFlushCallback(_: Int32, _: Int16, _ context: UnsafeMutableRawPointer?) {
     Unmanaged<EventBase>.fromOpaque(context!).takeUnretainedValue().flushSockets()
+}
+
+/// Marks `evbuffer` as a socket's output (file ranges appended to it go out with sendfile) or as
+/// anything else (they are read into memory when removed).
+func setDrainsToSocket(_ evbuffer: OpaquePointer, _ drains: Bool) {
+    if drains {
+        evbuffer_set_flags(evbuffer, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+    } else {
+        evbuffer_clear_flags(evbuffer, UInt64(EVBUFFER_FLAG_DRAINS_TO_FD))
+    }
 }
