@@ -456,14 +456,14 @@ final class ConnectionSocket: StreamSocket {
         try super.init(base: base)
     }
 
-    override func didReceiveInput() { send(.input) }
-    override func didDrainOutput() { send(.drained) }
-    override func didReport(_ event: Event) { send(.event(event)) }
+    override func didReceiveInput() { passToOwner(.input) }
+    override func didDrainOutput() { passToOwner(.drained) }
+    override func didReport(_ event: Event) { passToOwner(.event(event)) }
 
     /// Passes `report` to the owner, holding a strong reference to it meanwhile: the port's
     /// handlers run inside the call and may drop the last references to the connection and its
     /// port, which must outlive the call.
-    private func send(_ report: Report) {
+    private func passToOwner(_ report: Report) {
         let retainedOwner = Unmanaged.passUnretained(owner).retain()
         self.report(retainedOwner.takeUnretainedValue(), report)
         retainedOwner.release()
