@@ -16,7 +16,7 @@ public final class AcceptPool<Key, Context: AnyObject> {
     /// How many connections have been accepted and not yet released.
     public var liveCount: Int { live.count }
     /// The contexts of the live connections, in no particular order.
-    public var liveContexts: some Collection<Context> { live.values }
+    public var liveContexts: some Collection<Context> { live.lazy.map(\.context) }
     /// How many accepts are pending.
     public private(set) var pendingCount = 0
 
@@ -24,7 +24,9 @@ public final class AcceptPool<Key, Context: AnyObject> {
     private let window: Int
     private let makeIdle: () -> (Port.Connection, Context)
     private var idle: [(connection: Port.Connection, context: Context)] = []
-    private var live: [ObjectIdentifier: Context] = [:]
+    /// A set of 8-byte entries rather than a dictionary from identifier to context (16 bytes):
+    /// it is kept per live client, so the difference counts thousands of times.
+    private var live: Set<LiveContext> = []
     private var isStopped = false
 
     /// A pool on `listener`; `makeIdle` creates a fresh connection and the context its accept is
@@ -48,7 +50,7 @@ public final class AcceptPool<Key, Context: AnyObject> {
     public func acceptCompleted(_ connection: Port.Connection, context: Context, succeeded: Bool) {
         pendingCount -= 1
         if succeeded {
-            live[ObjectIdentifier(context)] = context
+            live.insert(LiveContext(context: context))
         } else {
             keepIdle(connection, context)
         }
@@ -57,7 +59,7 @@ public final class AcceptPool<Key, Context: AnyObject> {
 
     /// Returns a live connection that has been reset (or closed) to the pool, for a later accept.
     public func release(_ connection: Port.Connection, context: Context) {
-        live[ObjectIdentifier(context)] = nil
+        live.remove(LiveContext(context: context))
         keepIdle(connection, context)
         topUp()
     }
@@ -66,6 +68,14 @@ public final class AcceptPool<Key, Context: AnyObject> {
     public func stop() {
         isStopped = true
         listener.close()
+    }
+
+    /// A live context in the set, hashed and compared by identity.
+    private struct LiveContext: Hashable {
+        let context: Context
+
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.context === rhs.context }
+        func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(context)) }
     }
 
     private func keepIdle(_ connection: Port.Connection, _ context: Context) {
