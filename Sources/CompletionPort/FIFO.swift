@@ -7,9 +7,13 @@
 /// in it). Not copyable, since copies would share the overflow.
 struct FIFO<Element>: ~Copyable {
     /// The elements after the oldest, from `head` on (the slots before `head` are empty).
+    ///
+    /// Its properties skip Swift's run-time exclusivity check (four checks per pop of a busy port's
+    /// packets, more than the pop itself): the overflow is private to its queue, whose owner uses
+    /// it on one thread, and no access spans a call that could reach back into it.
     private final class Overflow {
-        var elements: [Element?] = []
-        var head = 0
+        @exclusivity(unchecked) var elements: [Element?] = []
+        @exclusivity(unchecked) var head = 0
     }
 
     private var overflow: Overflow?
