@@ -8,18 +8,22 @@
 ///
 /// Each closure slot costs 16 bytes per socket, and a closure that captures costs an allocation: a
 /// type that owns many sockets can subclass `StreamSocket` and override its methods instead.
+///
+/// The closure slots skip Swift's run-time exclusivity check (one per callback, which cost more than
+/// the call): like the socket, they belong to the base's thread, and each access is a plain load
+/// or store that spans no call.
 public final class BufferedSocket: StreamSocket {
     /// Runs from the loop after bytes were appended to `input` (once it holds at least the read
     /// low-water mark).
-    public var onRead: ((BufferedSocket) -> Void)?
+    @exclusivity(unchecked) public var onRead: ((BufferedSocket) -> Void)?
     /// Runs from the loop when a write has drained the output to its low-water mark (0: fully
     /// written).
-    public var onWrite: ((BufferedSocket) -> Void)?
+    @exclusivity(unchecked) public var onWrite: ((BufferedSocket) -> Void)?
     /// Runs from the loop when the connection connects, ends, times out or fails.
-    public var onEvent: ((BufferedSocket, Event) -> Void)?
+    @exclusivity(unchecked) public var onEvent: ((BufferedSocket, Event) -> Void)?
     /// Runs once when the socket closes, whether by `close()` or when `closeAfterFlushing()` finishes;
     /// the socket is already closed when it runs.
-    public var onClose: ((BufferedSocket) -> Void)?
+    @exclusivity(unchecked) public var onClose: ((BufferedSocket) -> Void)?
 
     /// Calls `onRead`.
     override public func didReceiveInput() {
