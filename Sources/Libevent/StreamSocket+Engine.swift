@@ -47,9 +47,12 @@ enum SocketReadSize {
 ///   `readv` goes straight into `input`'s memory, sized by `SocketReadSize`. Stopping is lazy (the
 ///   event is removed when it next fires while unwanted), so stop-and-restart costs nothing.
 /// - Writing: appending to `output` schedules a flush that the base runs later in the same loop
-///   iteration, for every socket that has output: it writes at once (writev, or sendfile for file
-///   ranges, until the kernel stops taking bytes). Only when the kernel takes less than everything
-///   does the socket make a write event and wait for writability, with the write timeout.
+///   iteration, for every socket that has output (or, from the socket's own read callback, as soon
+///   as that returns): it writes at once (writev, or sendfile for file ranges, until the kernel
+///   stops taking bytes). Only when the kernel takes less than everything does the socket make a
+///   write event and wait for writability, with the write timeout.
+/// - Timeouts: a few distinct durations (a server's idle timeout) use libevent's common-timeout
+///   queues, so re-arming a read's timeout after every read costs O(1), not a timer-heap update.
 /// - Memory: both buffers go back to the base's spares when empty (the `Buffer` object too, when
 ///   nothing else references it), so an idle connection holds only its object and its read event.
 extension StreamSocket {
@@ -113,7 +116,8 @@ extension StreamSocket {
     func scheduleWrite() {
         guard descriptor >= 0, wantsWrite, !isConnecting, !writeArmed, !flushScheduled else { return }
         flushScheduled = true
-        base.scheduleFlush(self)
+        // A read writes what its callback appended as soon as the callback returns.
+        if !isHandlingInput { base.scheduleFlush(self) }
     }
 
     /// Bytes left the input (called by `input`): below the high-water mark, reading resumes.
@@ -151,7 +155,13 @@ extension StreamSocket {
     private func arm(_ event: OpaquePointer, timeout: Duration?) {
         // event_add fails only when the kernel refuses the registration (ENOMEM, or a descriptor
         // that is not pollable), which a connected TCP socket never is.
-        let result = withOptionalTimeval(timeout) { event_add(event, $0) }
+        let result: Int32
+        if let timeout {
+            var time = base.socketTimeout(timeval(timeout))
+            result = event_add(event, &time)
+        } else {
+            result = event_add(event, nil)
+        }
         precondition(result == 0, "event_add failed for a socket")
     }
 
@@ -209,12 +219,16 @@ extension StreamSocket {
             guard count > 0 else { return stopReading(reporting: .endOfStream) }
             readSize = SocketReadSize.next(after: count, requested: requested, current: readSize,
                                            lastReadWasSmall: &lastReadWasSmall)
+            isHandlingInput = true
             streamDidRead()
+            isHandlingInput = false
             guard isOpen else { return }
             releaseIdleInput()
             // An answer written by the read callback leaves now rather than after every other
             // socket's read: its memory is freed before the next socket reads, so a busy loop reuses
-            // the same few chunks instead of growing the heap by a chunk per connection.
+            // the same few chunks instead of growing the heap by a chunk per connection. (Nor does
+            // the socket go through the base's list of sockets to flush: at the end of the loop
+            // iteration, visiting a thousand sockets again would find each out of the CPU's cache.)
             flushScheduledWrite()
         } catch {
             stopReading(reporting: .failed(error))
@@ -244,19 +258,8 @@ extension StreamSocket {
     private func writeOutput() {
         guard wantsWrite, outputCount > 0 else { return }
         do {
-            // evbuffer_write stops where memory chunks give way to a file range (a response head
-            // followed by its file): write the next part at once rather than a loop iteration
-            // later, but only after a write that took its whole first chunk. A shorter write means
-            // the socket buffer is full; writing the bits that free up meanwhile would send the
-            // peer many small segments.
-            var written = 0
-            for _ in 0..<8 where !output.isEmpty {
-                let firstChunk = output.firstChunkLength
-                guard let count = try output.write(to: descriptor), count > 0 else { break }
-                written += count
-                guard count >= firstChunk else { break }
-            }
-            if output.isEmpty {
+            let written = try writeOutputToKernel()
+            if outputCount == 0 {
                 freeWriteEvent()
             } else {
                 arm(makeWriteEvent(), timeout: writeTimeout)
@@ -269,6 +272,24 @@ extension StreamSocket {
             freeWriteEvent()
             streamDidReport(.failed(error))
         }
+    }
+
+    /// Writes the output until it is empty or the kernel stops taking bytes; returns the count.
+    ///
+    /// evbuffer_write stops where memory chunks give way to a file range (a response head followed
+    /// by its file): the next part is written at once rather than a loop iteration later, but only
+    /// after a write that took its whole first chunk. A shorter write means the socket buffer is
+    /// full; writing the bits that free up meanwhile would send the peer many small segments.
+    private func writeOutputToKernel() throws(LibeventError) -> Int {
+        let output = self.output  // one reference for the loop, not one per use; gone on return
+        var written = 0
+        for _ in 0..<8 where !output.isEmpty {
+            let firstChunk = output.firstChunkLength
+            guard let count = try output.write(to: descriptor), count > 0 else { break }
+            written += count
+            guard count >= firstChunk else { break }
+        }
+        return written
     }
 }
 

@@ -161,6 +161,7 @@ open class StreamSocket {
         static let readingPausedForOutput = Flags(rawValue: 1 << 8)
         static let closesWhenFlushed = Flags(rawValue: 1 << 9)
         static let lastReadWasSmall = Flags(rawValue: 1 << 10)
+        static let isHandlingInput = Flags(rawValue: 1 << 11)
         /// Where `readSize` is kept: log2(size / SocketReadSize.smallest), 0 to 6.
         static let readSizeShift: UInt16 = 12
         static let readSizeMask: UInt16 = 7 << readSizeShift
@@ -223,6 +224,12 @@ open class StreamSocket {
     var lastReadWasSmall: Bool {
         get { flag(.lastReadWasSmall) }
         set { setFlag(.lastReadWasSmall, newValue) }
+    }
+    /// Whether `didReceiveInput()` is running from a read: output it appends is written when it
+    /// returns, so the socket need not be queued for the base's flush.
+    var isHandlingInput: Bool {
+        get { flag(.isHandlingInput) }
+        set { setFlag(.isHandlingInput, newValue) }
     }
     /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
     var immediateConnectResult: Int32? {
