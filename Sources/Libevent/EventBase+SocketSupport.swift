@@ -68,7 +68,7 @@ extension EventBase {
 extension EventBase {
     /// The most distinct socket timeouts given a common-timeout queue (libevent allows 256 a base);
     /// further ones go into the timer heap.
-    static let commonTimeoutLimit = 16
+    package static let commonTimeoutLimit = 16
 
     /// `time` in the form to pass to `event_add` for a socket: while few distinct timeouts are in
     /// use (a server's idle timeout, say), libevent's common-timeout form. Every connection's read

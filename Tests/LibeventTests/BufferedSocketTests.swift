@@ -141,6 +141,54 @@ import Testing
         #expect(events == [.readTimeout])
     }
 
+    /// More distinct timeouts than get a common-timeout queue (the rest go to the timer heap): each
+    /// socket times out after its own duration, in order, whichever way libevent keeps it.
+    @Test func readTimeoutsOfManyDurationsFireInOrder() throws {
+        let base = try EventBase()
+        let count = EventBase.commonTimeoutLimit + 4
+        var fired: [Int] = []
+        var peers: [Int32] = []
+        defer { peers.forEach { close($0) } }
+        for index in (0..<count).reversed() {
+            let (mine, theirs) = try socketPair()
+            peers.append(theirs)
+            let socket = try BufferedSocket(base: base, descriptor: mine)
+            socket.onEvent = { socket, event in
+                if event == .readTimeout { fired.append(index) }
+                socket.close()
+            }
+            socket.setTimeouts(read: .milliseconds(20 * (index + 1)), write: nil)
+            socket.enable(.read)
+        }
+        try runBounded(base) { fired.count == count }
+        #expect(fired == Array(0..<count))
+    }
+
+    /// Each read restarts the read timeout: a peer that writes more often than the timeout keeps
+    /// the socket open; once it stops, the timeout follows.
+    @Test func eachReadRestartsTheReadTimeout() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var bytesRead = 0
+        var events: [BufferedSocket.Event] = []
+        socket.onRead = { socket in bytesRead += socket.input.count; socket.input.drain(socket.input.count) }
+        socket.onEvent = { socket, event in events.append(event); socket.close() }
+        socket.setTimeouts(read: .milliseconds(300), write: nil)
+        socket.enable(.read)
+        var writes = 0
+        let writer = EventTimer(base: base) { timer in
+            writeAll(theirs, [1])
+            writes += 1
+            if writes == 8 { timer.close() }
+        }
+        writer.schedule(every: .milliseconds(100))
+        try runBounded(base) { !socket.isOpen }
+        #expect(bytesRead == 8, "the timeout (300 ms) never fired while bytes came every 100 ms")
+        #expect(events == [.readTimeout])
+    }
+
     @Test func endOfStreamAndRefusedConnectionsAreEvents() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
