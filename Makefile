@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: deps build run test test-asan test-tsan fuzz fuzz-smoke leaks soak consumer docs bench bench-echo bench-http bench-memory clean
+.PHONY: deps build run test test-asan test-tsan fuzz fuzz-smoke leaks soak consumer docs bench bench-echo bench-instructions bench-http bench-memory clean
 
 deps:
 	@scripts/ensure-libevent.sh
@@ -79,12 +79,18 @@ docs: deps
 	@echo "serve it: python3 -m http.server -d .build/docs-site 8000; open http://127.0.0.1:8000/documentation/libevent/"
 
 # Benchmarks beside their peers (see BENCHMARKS.md).
-bench: bench-echo bench-http bench-memory
+bench: bench-echo bench-instructions bench-http bench-memory
 
 # Echo: both Swift models beside C on raw libevent events and on bufferevents, pinned to separate
 # cores, interleaved, 3 x 5 s per cell, four cells.
 bench-echo: deps
 	Benchmarks/echo/run.sh
+
+# User-space instructions per echo message under valgrind, the same servers at the same load: a
+# figure the machine's noise does not move (installs valgrind when missing, on Linux).
+bench-instructions: deps
+	scripts/ensure-bench-tools.sh
+	Benchmarks/echo/instructions.sh
 
 # HTTP: wrk -t1 against file-server, nginx (one worker; also with its open-file cache), evhttp and a
 # SwiftNIO file server; installs wrk and nginx when missing.
