@@ -283,7 +283,9 @@ extension StreamSocket {
     private func writeOutputToKernel() throws(LibeventError) -> Int {
         let output = self.output  // one reference for the loop, not one per use; gone on return
         var written = 0
-        for _ in 0..<8 where !output.isEmpty {
+        var writes = 0
+        while writes < 8, !output.isEmpty {
+            writes += 1
             let firstChunk = output.firstChunkLength
             guard let count = try output.write(to: descriptor), count > 0 else { break }
             written += count
