@@ -47,9 +47,10 @@ public final class Buffer {
     @exclusivity(unchecked) private var storage: OpaquePointer?
     @exclusivity(unchecked) private var isFreed = false
     @exclusivity(unchecked) private var role: Role
-    /// The socket whose input or output this is. Unowned and unchecked: the socket clears it (in
+    /// The socket whose input or output this is, unretained: the socket clears it (in
     /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
-    @exclusivity(unchecked) unowned(unsafe) var owner: StreamSocket?
+    /// Reached through `withOwner`, which lends it without retaining it.
+    @exclusivity(unchecked) private var owner: Unmanaged<StreamSocket>?
 
     /// A new, empty buffer.
     public init() {
@@ -58,7 +59,7 @@ public final class Buffer {
 
     /// The input or output of `socket`, without an evbuffer until one is needed.
     init(socket: StreamSocket, role: Role) {
-        owner = socket
+        owner = Unmanaged.passUnretained(socket)
         self.role = role
     }
 
@@ -73,19 +74,25 @@ public final class Buffer {
     func releaseStorageIfEmpty() -> Bool {
         guard let storage else { return true }
         guard evbuffer_get_length(storage) == 0 else { return false }
-        if let owner {
-            owner.base.returnSpareBuffer(storage)
-        } else {
+        if withOwner({ $0.base.returnSpareBuffer(storage) }) == nil {
             evbuffer_free(storage)
         }
         self.storage = nil
         return true
     }
 
+    /// Calls `body` with the owning socket, without a retain and a release around the call (two of
+    /// the few dozen a message cost); nil when the buffer has no owner. Safe because the socket
+    /// outlives its buffers' use, and `body` (the socket's own bookkeeping) runs no user code.
+    private func withOwner<Result>(_ body: (StreamSocket) -> Result) -> Result? {
+        guard let owner else { return nil }
+        return owner._withUnsafeGuaranteedRef(body)
+    }
+
     /// Makes a spare buffer (empty, without an evbuffer, owned by no socket) the input or output
     /// of `socket`.
     func attach(to socket: StreamSocket, as role: Role) {
-        owner = socket
+        owner = Unmanaged.passUnretained(socket)
         self.role = role
     }
 
@@ -104,14 +111,14 @@ public final class Buffer {
 
     /// Tells the owning socket that bytes were added (its output is then written from the loop).
     private func didGrow() {
-        if role == .socketOutput { owner?.scheduleWrite() }
+        if role == .socketOutput { withOwner { $0.scheduleWrite() } }
     }
 
     /// Tells the owning socket that bytes were removed (its input may have room to read again);
     /// a buffer you made frees its evbuffer once empty.
     private func didShrink() {
         switch role {
-        case .socketInput: owner?.inputShrank()
+        case .socketInput: withOwner { $0.inputShrank() }
         case .socketOutput: break
         case .standalone: releaseStorageIfEmpty()
         }
@@ -120,13 +127,10 @@ public final class Buffer {
     var pointer: OpaquePointer {
         if let storage { return storage }
         precondition(!isFreed, "Buffer used after its socket was closed")
-        let buffer: OpaquePointer?
-        if let owner {
-            buffer = owner.base.takeSpareBuffer(drainsToSocket: role == .socketOutput)
-        } else {
-            buffer = evbuffer_new()
+        let drainsToSocket = role == .socketOutput
+        guard let buffer = withOwner({ $0.base.takeSpareBuffer(drainsToSocket: drainsToSocket) }) ?? evbuffer_new() else {
+            fatalError("evbuffer_new: out of memory")
         }
-        guard let buffer else { fatalError("evbuffer_new: out of memory") }
         storage = buffer
         return buffer
     }
