@@ -82,8 +82,7 @@ public final class DescriptorWatcher {
     public func resume() throws {
         base.confinement.check()
         guard handler != nil else { return }
-        let result = withOptionalTimeval(timeout) { event_add(event, $0) }
-        guard result == 0 else { throw LibeventError.lastError("event_add") }
+        guard base.addIOEvent(event, timeout: timeout) == 0 else { throw LibeventError.lastError("event_add") }
         keepAlive.hold(self)
     }
 

@@ -14,10 +14,3 @@ extension timeval {
         self.init(tv_sec: .init(micros / 1_000_000), tv_usec: .init(micros % 1_000_000))
     }
 }
-
-/// Calls `body` with a pointer to `duration` as a `timeval`, or with nil when there is no duration.
-func withOptionalTimeval<R>(_ duration: Duration?, _ body: (UnsafePointer<timeval>?) -> R) -> R {
-    guard let duration else { return body(nil) }
-    var time = timeval(duration)
-    return body(&time)
-}

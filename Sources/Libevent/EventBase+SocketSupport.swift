@@ -1,7 +1,7 @@
 internal import CLibevent
 
-/// What the sockets of a base share: spare evbuffers and `Buffer` objects, one event that writes
-/// every socket whose output grew during this loop iteration, and the common forms of their timeouts.
+/// What the sockets of a base share: spare evbuffers and `Buffer` objects, and one event that writes
+/// every socket whose output grew during this loop iteration.
 extension EventBase {
     /// The most spare evbuffers, and the most spare socket `Buffer` objects, kept for reuse; more are
     /// freed. A completion port writes a whole batch of packets' answers before the flush hands the
@@ -62,28 +62,6 @@ extension EventBase {
             sockets.removeAll(keepingCapacity: true)
             swap(&sockets, &socketsToFlush)
         }
-    }
-}
-
-extension EventBase {
-    /// The most distinct socket timeouts given a common-timeout queue (libevent allows 256 a base);
-    /// further ones go into the timer heap.
-    package static let commonTimeoutLimit = 16
-
-    /// `time` in the form to pass to `event_add` for a socket: while few distinct timeouts are in
-    /// use (a server's idle timeout, say), libevent's common-timeout form. Every connection's read
-    /// event is re-armed with its timeout after each read; events that share a common timeout sit
-    /// in a queue in expiry order, where re-arming costs O(1), instead of the timer heap, where it
-    /// costs O(log n) (about 250 instructions a message with 1,000 connections).
-    func socketTimeout(_ time: timeval) -> timeval {
-        for entry in commonTimeouts where entry.requested.tv_sec == time.tv_sec && entry.requested.tv_usec == time.tv_usec {
-            return entry.common
-        }
-        var requested = time
-        guard commonTimeouts.count < Self.commonTimeoutLimit, time.tv_sec > 0 || time.tv_usec > 0,
-              let common = event_base_init_common_timeout(pointer, &requested) else { return time }
-        commonTimeouts.append((time, common.pointee))
-        return common.pointee
     }
 }
 

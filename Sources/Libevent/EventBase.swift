@@ -74,7 +74,8 @@ public final class EventBase {
     /// Sockets whose output is to be written before the loop next waits.
     @exclusivity(unchecked) var socketsToFlush: [StreamSocket] = []
     @exclusivity(unchecked) var flushEvent: OpaquePointer?
-    /// The timeouts of sockets, each with the common-timeout form libevent made for it.
+    /// The timeouts of descriptor events, each with the common-timeout form libevent made for it
+    /// (EventBase+IOTimeouts.swift).
     @exclusivity(unchecked) var commonTimeouts: [(requested: timeval, common: timeval)] = []
 
     /// Creates an event base with libevent's best back-end (epoll on Linux, kqueue on macOS).

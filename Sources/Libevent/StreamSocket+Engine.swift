@@ -155,14 +155,7 @@ extension StreamSocket {
     private func arm(_ event: OpaquePointer, timeout: Duration?) {
         // event_add fails only when the kernel refuses the registration (ENOMEM, or a descriptor
         // that is not pollable), which a connected TCP socket never is.
-        let result: Int32
-        if let timeout {
-            var time = base.socketTimeout(timeval(timeout))
-            result = event_add(event, &time)
-        } else {
-            result = event_add(event, nil)
-        }
-        precondition(result == 0, "event_add failed for a socket")
+        precondition(base.addIOEvent(event, timeout: timeout) == 0, "event_add failed for a socket")
     }
 
     // MARK: Connecting
