@@ -74,8 +74,10 @@ public final class Buffer {
     func releaseStorageIfEmpty() -> Bool {
         guard let storage else { return true }
         guard evbuffer_get_length(storage) == 0 else { return false }
-        if withOwner({ $0.base.returnSpareBuffer(storage) }) == nil {
+        if owner == nil {
             evbuffer_free(storage)
+        } else {
+            withOwner { $0.base.returnSpareBuffer(storage) }
         }
         self.storage = nil
         return true
