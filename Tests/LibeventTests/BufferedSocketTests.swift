@@ -295,6 +295,44 @@ import Testing
         #expect(closeCount == 1, "closing again does not run it again")
     }
 
+    @Test func fileRangesAreSentWithSendfileWhereverTheyMove() throws {
+        // A socket's output sends a lone memory chunk with a plain write, which must never happen
+        // to a file range (libevent keeps no bytes for it), also when the range arrived by a move
+        // from another socket's output: whole (taking its evbuffer) or behind other bytes.
+        var template = Array("/tmp/libevent-socket-XXXXXX".utf8CString)
+        let file = mkstemp(&template)
+        #expect(file >= 0)
+        unlink(template)
+        writeAll(file, Array("0123456789abcdefghij".utf8))
+        let segment = try FileSegment(descriptor: file, offset: 0, length: 20)
+        let base = try EventBase()
+        var peers: [Int32] = []
+        var sockets: [BufferedSocket] = []
+        for _ in 0..<5 {
+            let (end, peer) = try socketPair()
+            peers.append(peer)
+            sockets.append(try BufferedSocket(base: base, descriptor: end))
+        }
+        defer {
+            for socket in sockets { socket.close() }
+            for peer in peers { close(peer) }
+        }
+        try sockets[0].output.append(segment, offset: 4, length: 6)
+        try sockets[2].output.append(segment, offset: 10, length: 4)
+        sockets[1].output.moveAll(from: sockets[2].output)
+        try sockets[4].output.append(segment, offset: 14, length: 6)
+        sockets[3].output.append("+")
+        sockets[3].output.moveAll(from: sockets[4].output)
+        var received: [[UInt8]] = [[], [], [], []]
+        try runBounded(base) {
+            for index in 0..<4 { received[index] += readAvailable(peers[index]) }
+            return received[0].count >= 6 && received[1].count >= 4 && received[3].count >= 7
+        }
+        #expect(received[0] == Array("456789".utf8), "a range alone in an output")
+        #expect(received[1] == Array("abcd".utf8), "a range that took over an empty output")
+        #expect(received[3] == Array("+efghij".utf8), "a range moved behind other bytes")
+    }
+
     @Test func readHighWatermarkPausesReadingUntilTheInputIsDrained() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
