@@ -220,6 +220,7 @@ public final class Buffer {
     /// spares to the socket's input, your buffer, the output and back, with no allocation.
     private func adoptStorage(of other: Buffer) -> Bool {
         guard count == 0, let theirs = other.storage else { return false }
+        if let mine = storage { setDrainsToSocket(mine, other.role == .socketOutput) }
         other.storage = storage
         storage = theirs
         mayHoldFileRanges = other.mayHoldFileRanges  // this buffer was empty: only theirs can

@@ -333,6 +333,31 @@ import Testing
         #expect(received[3] == Array("+efghij".utf8), "a range moved behind other bytes")
     }
 
+    @Test func evbuffersSwappedBetweenInputAndOutputKeepTheirUse() throws {
+        // Moving a whole input into an empty output hands the input's evbuffer over and gives the
+        // input the output's empty one, which must then read file ranges into memory as an input
+        // does, not keep them for sendfile as an output does.
+        var template = Array("/tmp/libevent-socket-XXXXXX".utf8CString)
+        let file = mkstemp(&template)
+        #expect(file >= 0)
+        unlink(template)
+        writeAll(file, Array("0123456789".utf8))
+        let segment = try FileSegment(descriptor: file, offset: 0, length: 10)
+        let base = try EventBase()
+        let (end, peer) = try socketPair()
+        defer { close(peer) }
+        let socket = try BufferedSocket(base: base, descriptor: end)
+        defer { socket.close() }
+        let output = socket.output
+        output.append("x")
+        output.drain(1)  // an empty output that still has its evbuffer
+        socket.input.append("in")
+        output.moveAll(from: socket.input)
+        try socket.input.append(segment, offset: 2, length: 3)
+        #expect(socket.input.removeFirst(upTo: 10) == Array("234".utf8))
+        #expect(output.removeFirst(upTo: 10) == Array("in".utf8))
+    }
+
     @Test func readHighWatermarkPausesReadingUntilTheInputIsDrained() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
