@@ -56,6 +56,8 @@ public final class Buffer {
     /// one memory chunk with a plain `write`; libevent has no call that tells a chunk of memory
     /// from a file range. Cleared once the evbuffer is given up.
     @exclusivity(unchecked) private var mayHoldFileRanges = false
+    /// The next of the base's spare `Buffer` objects while this one is spare (EventBase+SocketSupport).
+    @exclusivity(unchecked) var nextSpare: Unmanaged<Buffer>?
 
     /// A new, empty buffer.
     public init() {
