@@ -7,7 +7,7 @@ import Darwin
 
 /// Process-wide set-up done once, before the first event base exists.
 ///
-/// libevent writes with writev/sendfile without MSG_NOSIGNAL, so a write to a closed peer would kill
+/// Sockets write with write/writev/sendfile, without MSG_NOSIGNAL, so a write to a closed peer would kill
 /// the process with SIGPIPE; ignoring it turns that into an EPIPE error on the connection instead.
 private let processSetUp: Void = {
     signal(SIGPIPE, SIG_IGN)

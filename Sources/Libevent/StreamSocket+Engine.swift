@@ -44,13 +44,13 @@ enum SocketReadSize {
 /// one-shot write event only while output waits for the kernel.
 ///
 /// - Reading: while reading is wanted, the read event stays registered; each time it fires, one
-///   `readv` goes straight into `input`'s memory, sized by `SocketReadSize`. Stopping is lazy (the
+///   `read` goes straight into `input`'s memory, sized by `SocketReadSize`. Stopping is lazy (the
 ///   event is removed when it next fires while unwanted), so stop-and-restart costs nothing.
 /// - Writing: appending to `output` schedules a flush that the base runs later in the same loop
 ///   iteration, for every socket that has output (or, from the socket's own read callback, as soon
-///   as that returns): it writes at once (writev, or sendfile for file ranges, until the kernel
-///   stops taking bytes). Only when the kernel takes less than everything does the socket make a
-///   write event and wait for writability, with the write timeout.
+///   as that returns): it writes at once (write, writev for several chunks, or sendfile for file
+///   ranges, until the kernel stops taking bytes). Only when the kernel takes less than everything
+///   does the socket make a write event and wait for writability, with the write timeout.
 /// - Timeouts: a few distinct durations (a server's idle timeout) use libevent's common-timeout
 ///   queues, so re-arming a read's timeout after every read costs O(1), not a timer-heap update.
 /// - Memory: both buffers go back to the base's spares when empty (the `Buffer` object too, when
