@@ -47,17 +47,18 @@ public final class Buffer {
     @exclusivity(unchecked) private var storage: OpaquePointer?
     @exclusivity(unchecked) private var isFreed = false
     @exclusivity(unchecked) private var role: Role
-    /// The socket whose input or output this is, unretained: the socket clears it (in
-    /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
-    /// Reached through `withOwner`, which lends it without retaining it.
-    @exclusivity(unchecked) private var owner: Unmanaged<StreamSocket>?
     /// Whether the evbuffer may hold a file range (`appendFile`, `append(_:offset:length:)`, or
     /// bytes moved in from a buffer that may). While it is false, `write(to:)` can send a buffer of
     /// one memory chunk with a plain `write`; libevent has no call that tells a chunk of memory
     /// from a file range. Cleared once the evbuffer is given up.
+    /// (Declared beside the other one-byte fields: Swift lays a class out in declaration order, and
+    /// after `owner` it would take the object past the 48-byte malloc size every session's
+    /// `Buffer` has.)
     @exclusivity(unchecked) private var mayHoldFileRanges = false
-    /// The next of the base's spare `Buffer` objects while this one is spare (EventBase+SocketSupport).
-    @exclusivity(unchecked) var nextSpare: Unmanaged<Buffer>?
+    /// The socket whose input or output this is, unretained: the socket clears it (in
+    /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
+    /// Reached through `withOwner`, which lends it without retaining it.
+    @exclusivity(unchecked) private var owner: Unmanaged<StreamSocket>?
 
     /// A new, empty buffer.
     public init() {
