@@ -13,60 +13,29 @@ extension EventBase {
     /// An empty evbuffer, reused when one is spare. `drainsToSocket` makes appended file ranges go
     /// out with sendfile.
     func takeSpareBuffer(drainsToSocket: Bool) -> OpaquePointer {
-        let buffer: OpaquePointer
-        if spareBufferCount > 0, let stack = spareBufferStack {
-            spareBufferCount -= 1
-            buffer = stack[spareBufferCount]
-        } else {
-            guard let new = evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
-            buffer = new
-        }
+        guard let buffer = spareBuffers.pop() ?? evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
         setDrainsToSocket(buffer, drainsToSocket)
         return buffer
     }
 
     /// Takes back an empty evbuffer.
     func returnSpareBuffer(_ buffer: OpaquePointer) {
-        guard spareBufferCount < Self.spareBufferLimit else { return evbuffer_free(buffer) }
-        let stack = spareBufferStack ?? {
-            let made = UnsafeMutablePointer<OpaquePointer>.allocate(capacity: Self.spareBufferLimit)
-            spareBufferStack = made
-            return made
-        }()
-        stack[spareBufferCount] = buffer
-        spareBufferCount += 1
+        if !spareBuffers.push(buffer) { evbuffer_free(buffer) }
     }
 
     /// An empty `Buffer` object for the input or output of `socket`, reused when one is spare.
     func takeSpareSocketBuffer(for socket: StreamSocket, role: Buffer.Role) -> Buffer {
-        guard let spare = spareSocketBufferList else { return Buffer(socket: socket, role: role) }
+        guard let spare = spareSocketBuffers.pop() else { return Buffer(socket: socket, role: role) }
         let buffer = spare.takeRetainedValue()
-        spareSocketBufferList = buffer.nextSpare
-        buffer.nextSpare = nil
-        spareSocketBufferCount -= 1
         buffer.attach(to: socket, as: role)
         return buffer
     }
 
     /// Takes back a socket's empty `Buffer` object, which nothing else references.
     func returnSpareSocketBuffer(_ buffer: Buffer) {
-        guard spareSocketBufferCount < Self.spareBufferLimit else { return }
+        guard spareSocketBuffers.count < spareSocketBuffers.capacity else { return }
         buffer.detachFromSocket()
-        buffer.nextSpare = spareSocketBufferList
-        spareSocketBufferList = Unmanaged.passRetained(buffer)
-        spareSocketBufferCount += 1
-    }
-
-    /// Frees the spare evbuffers and releases the spare `Buffer` objects (the base's deinit).
-    func freeSpareBuffers() {
-        if let stack = spareBufferStack {
-            for index in 0..<spareBufferCount { evbuffer_free(stack[index]) }
-            stack.deallocate()
-        }
-        while let spare = spareSocketBufferList {
-            spareSocketBufferList = spare.takeUnretainedValue().nextSpare
-            spare.release()
-        }
+        _ = spareSocketBuffers.push(Unmanaged.passRetained(buffer))
     }
 
     /// Has `socket` write its output later in this loop iteration (from one shared event, so a

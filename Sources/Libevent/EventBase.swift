@@ -67,15 +67,11 @@ public final class EventBase {
     // Shared by the sockets of this base (EventBase+SocketSupport.swift). Hot, so they skip Swift's
     // run-time exclusivity check: used on the base's thread only, and no access to them spans a
     // call that could reach back into them.
-    /// Empty evbuffers that sockets hand back when their buffers empty, to take again later: the
-    /// first `spareBufferCount` entries of a stack made on first use. A message takes and returns
-    /// one or two, so neither is an array (whose uniqueness checks cost more than the rest).
-    @exclusivity(unchecked) var spareBufferStack: UnsafeMutablePointer<OpaquePointer>?
-    @exclusivity(unchecked) var spareBufferCount = 0
+    /// Empty evbuffers that sockets hand back when their buffers empty, to take again later.
+    @exclusivity(unchecked) var spareBuffers = SpareStack<OpaquePointer>(capacity: EventBase.spareBufferLimit)
     /// Empty socket `Buffer` objects (without evbuffers) that sockets hand back, to take again
-    /// later: a list linked through `Buffer.nextSpare`, holding one reference to each.
-    @exclusivity(unchecked) var spareSocketBufferList: Unmanaged<Buffer>?
-    @exclusivity(unchecked) var spareSocketBufferCount = 0
+    /// later, each retained once by the stack.
+    @exclusivity(unchecked) var spareSocketBuffers = SpareStack<Unmanaged<Buffer>>(capacity: EventBase.spareBufferLimit)
     /// Sockets whose output is to be written before the loop next waits.
     @exclusivity(unchecked) var socketsToFlush: [StreamSocket] = []
     @exclusivity(unchecked) var flushEvent: OpaquePointer?
@@ -106,7 +102,8 @@ public final class EventBase {
 
     deinit {
         if let flushEvent { event_free(flushEvent) }
-        freeSpareBuffers()
+        spareBuffers.removeAll { evbuffer_free($0) }
+        spareSocketBuffers.removeAll { $0.release() }
         event_base_free(pointer)
     }
 
