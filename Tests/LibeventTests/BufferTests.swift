@@ -130,12 +130,7 @@ import Testing
     }
 
     @Test func sendsAFileRangeToASocket() throws {
-        var template = Array("/tmp/libevent-buffer-XXXXXX".utf8CString)
-        let file = mkstemp(&template)
-        #expect(file >= 0)
-        unlink(template)
-        let contents = Array("0123456789abcdefghij".utf8)
-        writeAll(file, contents)
+        let file = try temporaryFile(containing: Array("0123456789abcdefghij".utf8))
         let (left, right) = try socketPair()
         defer { close(left); close(right) }
         let buffer = Buffer()
@@ -148,12 +143,8 @@ import Testing
     }
 
     @Test func copiesAFileRangeIntoMemory() throws {
-        var template = Array("/tmp/libevent-buffer-XXXXXX".utf8CString)
-        let file = mkstemp(&template)
-        #expect(file >= 0)
-        unlink(template)
+        let file = try temporaryFile(containing: Array("0123456789abcdefghij".utf8))
         defer { close(file) }
-        writeAll(file, Array("0123456789abcdefghij".utf8))
         let buffer = Buffer()
         buffer.append("head:")
         try buffer.appendContents(ofFile: file, offset: 5, length: 10)
@@ -166,11 +157,7 @@ import Testing
     }
 
     @Test func sharesAFileSegmentAndClosesItAfterTheLastUse() throws {
-        var template = Array("/tmp/libevent-buffer-XXXXXX".utf8CString)
-        let file = mkstemp(&template)
-        #expect(file >= 0)
-        unlink(template)
-        writeAll(file, Array("0123456789abcdefghij".utf8))
+        let file = try temporaryFile(containing: Array("0123456789abcdefghij".utf8))
         var segment: FileSegment? = try FileSegment(descriptor: file, offset: 2, length: 16)  // "23456789abcdefgh"
         let first = Buffer()
         let second = Buffer()

@@ -299,11 +299,7 @@ import Testing
         // A socket's output sends a lone memory chunk with a plain write, which must never happen
         // to a file range (libevent keeps no bytes for it), also when the range arrived by a move
         // from another socket's output: whole (taking its evbuffer) or behind other bytes.
-        var template = Array("/tmp/libevent-socket-XXXXXX".utf8CString)
-        let file = mkstemp(&template)
-        #expect(file >= 0)
-        unlink(template)
-        writeAll(file, Array("0123456789abcdefghij".utf8))
+        let file = try temporaryFile(containing: Array("0123456789abcdefghij".utf8))
         let segment = try FileSegment(descriptor: file, offset: 0, length: 20)
         let base = try EventBase()
         var peers: [Int32] = []
@@ -337,11 +333,7 @@ import Testing
         // Moving a whole input into an empty output hands the input's evbuffer over and gives the
         // input the output's empty one, which must then read file ranges into memory as an input
         // does, not keep them for sendfile as an output does.
-        var template = Array("/tmp/libevent-socket-XXXXXX".utf8CString)
-        let file = mkstemp(&template)
-        #expect(file >= 0)
-        unlink(template)
-        writeAll(file, Array("0123456789".utf8))
+        let file = try temporaryFile(containing: Array("0123456789".utf8))
         let segment = try FileSegment(descriptor: file, offset: 0, length: 10)
         let base = try EventBase()
         let (end, peer) = try socketPair()

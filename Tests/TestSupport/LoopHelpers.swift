@@ -2,7 +2,8 @@ import Glibc
 import Libevent
 import Testing
 
-/// Helpers shared by the test targets: bounded loops, socket pairs, pipes and blocking clients.
+/// Helpers shared by the test targets: bounded loops, socket pairs, pipes, temporary files and
+/// blocking clients.
 
 /// Every test's loop stops by itself after this long, whatever happens.
 public let loopDeadline: Duration = .seconds(10)
@@ -50,6 +51,17 @@ public func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
         let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         if written > 0 { offset += written } else if errno != EAGAIN { return } else { usleep(1000) }
     }
+}
+
+/// A descriptor open on a new temporary file holding `contents`, already unlinked (the caller
+/// closes the descriptor, or hands it to something that does).
+public func temporaryFile(containing contents: [UInt8]) throws -> Int32 {
+    var template = Array("/tmp/libevent-test-XXXXXX".utf8CString)
+    let descriptor = mkstemp(&template)
+    guard descriptor >= 0 else { throw LibeventError.lastError("mkstemp") }
+    unlink(template)
+    writeAll(descriptor, contents)
+    return descriptor
 }
 
 /// Reads what is available now from a non-blocking descriptor.
