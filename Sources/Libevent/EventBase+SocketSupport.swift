@@ -33,6 +33,8 @@ extension EventBase {
 
     /// Takes back a socket's empty `Buffer` object, which nothing else references.
     func returnSpareSocketBuffer(_ buffer: Buffer) {
+        // Checked before the retain rather than by `push` after it: returning the retain when the
+        // stack is full instead measured about 90 instructions more per echo message.
         guard spareSocketBuffers.count < spareSocketBuffers.capacity else { return }
         buffer.detachFromSocket()
         _ = spareSocketBuffers.push(Unmanaged.passRetained(buffer))
