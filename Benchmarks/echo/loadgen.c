@@ -4,7 +4,8 @@
  *
  * Closed loop (default): each connection sends a message whenever fewer than W are in flight, so the
  * rate is whatever the server sustains and the round trip includes the queueing that saturation
- * causes (mean round trip = N x W / rate).
+ * causes (mean round trip = N x W / rate). The messages that may start at once (W of them at first,
+ * then as many as the last read completed) go out in one write.
  *
  * Open loop (RATE given): messages are due on a fixed schedule, RATE per second in all, spread evenly
  * over the connections (message m of connection i is due at start + (m * N + i) / RATE); a message
@@ -53,8 +54,38 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static inline unsigned char stream_byte(int index, uint64_t offset) {
-    return (unsigned char)((offset * 131u + (uint64_t)index * 7u + (offset >> 8)) & 0xff);
+/* Byte `offset` of connection `index`'s stream is (offset * 131 + offset / 256 + index * 7) mod 256:
+ * it differs between connections (a reply sent to the wrong one is caught) and repeats only every
+ * 64 KiB. `pattern` holds its connection-independent part, pattern[x] = (x * 131 + x / 256) mod 256,
+ * for x up to 64 KiB + the largest message, so that the bytes of a whole message (or of a read) are
+ * one run of it starting at offset mod 64 KiB: the loops below then vectorise. (Computing every byte
+ * from the formula took 40% of the generator's CPU with 4 KiB messages, leaving less for driving the
+ * server.) */
+#define MAX_SPAN (1 << 20)
+static unsigned char pattern[(1 << 16) + MAX_SPAN];
+
+static void fill_pattern(void) {
+    for (size_t x = 0; x < sizeof pattern; x++) pattern[x] = (unsigned char)((x * 131u + (x >> 8)) & 0xff);
+}
+
+/* Writes `len` (<= MAX_SPAN) bytes of connection `index`'s stream from `offset` into `out`. */
+static void stream_bytes(unsigned char *restrict out, int index, uint64_t offset, size_t len) {
+    const unsigned char *restrict from = pattern + (offset & 0xffff);
+    unsigned char shift = (unsigned char)(index * 7);
+    for (size_t k = 0; k < len; k++) out[k] = (unsigned char)(from[k] + shift);
+}
+
+/* The number of the `len` (<= MAX_SPAN) bytes at `in` that differ from connection `index`'s stream
+ * at `offset`. */
+static long wrong_bytes(const unsigned char *restrict in, int index, uint64_t offset, size_t len) {
+    const unsigned char *restrict from = pattern + (offset & 0xffff);
+    unsigned char shift = (unsigned char)(index * 7);
+    unsigned char differs = 0;
+    for (size_t k = 0; k < len; k++) differs |= (unsigned char)(in[k] ^ (unsigned char)(from[k] + shift));
+    if (!differs) return 0;
+    long wrong = 0;
+    for (size_t k = 0; k < len; k++) wrong += in[k] != (unsigned char)(from[k] + shift);
+    return wrong;
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -72,25 +103,31 @@ static uint64_t due_ns(int index, uint64_t m) {
     return start_ns + (uint64_t)(((double)m * connection_count + index) * 1e9 / rate);
 }
 
-/* Writes whole messages while fewer than W are in flight (and, in the open loop, while one is due). */
+/* Writes the rest of a partly sent message and every new message that may start: while fewer than W
+ * are in flight (and, in the open loop, while one is due). They go in one write, as an application
+ * with several requests ready would send them. */
 static void pump(struct conn *c, int index, int epfd) {
-    static unsigned char out[1 << 20];
+    static unsigned char out[MAX_SPAN];
     for (;;) {
         uint64_t started = (c->sent + size - 1) / size;
         uint64_t in_flight = started - c->received / size;
-        uint64_t partial = c->sent % size;
-        if (partial == 0 && in_flight >= (uint64_t)inflight) break;
-        if (partial == 0 && rate > 0 && started >= c->due) break;
-        size_t len = partial ? (size_t)(size - partial) : (size_t)size;
-        if (partial == 0 && rate == 0) c->send_ns[(c->sent / size) % inflight] = now_ns();
-        for (size_t i = 0; i < len; i++) out[i] = stream_byte(index, c->sent + i);
-        ssize_t n = write(c->fd, out, len);
+        uint64_t may_start = in_flight < (uint64_t)inflight ? (uint64_t)inflight - in_flight : 0;
+        if (rate > 0) may_start = c->due > started ? (c->due - started < may_start ? c->due - started : may_start) : 0;
+        uint64_t len = (uint64_t)((size - c->sent % size) % size) + may_start * (uint64_t)size;
+        if (len > MAX_SPAN) len = MAX_SPAN;
+        if (len == 0) break;
+        if (rate == 0) {
+            uint64_t now = now_ns();
+            for (uint64_t m = started; m * size < c->sent + len; m++) c->send_ns[m % inflight] = now;
+        }
+        stream_bytes(out, index, c->sent, (size_t)len);
+        ssize_t n = write(c->fd, out, (size_t)len);
         if (n < 0) {
             if (errno == EAGAIN) break;
             die("write");
         }
         c->sent += (uint64_t)n;
-        if ((size_t)n < len) break;
+        if ((uint64_t)n < len) break;
     }
     int want = (c->sent % size) != 0;
     if (want != c->want_write) {
@@ -112,7 +149,7 @@ int main(int argc, char **argv) {
     double seconds = atof(argv[6]);
     rate = argc == 8 ? atof(argv[7]) : 0;
     connection_count = n;
-    if (port <= 0 || n <= 0 || size <= 0 || size > (1 << 20) || inflight <= 0 || seconds <= 0
+    if (port <= 0 || n <= 0 || size <= 0 || size > MAX_SPAN || inflight <= 0 || seconds <= 0
         || (argc == 8 && rate <= 0)) {
         fprintf(stderr, "loadgen: bad arguments\n");
         return 2;
@@ -122,6 +159,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "loadgen: bad host %s\n", host);
         return 2;
     }
+    fill_pattern();
     int epfd = epoll_create1(0);
     struct conn *conns = calloc((size_t)n, sizeof *conns);
     for (int i = 0; i < n; i++) {
@@ -145,7 +183,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) pump(&conns[i], i, epfd);
     }
 
-    static unsigned char in[1 << 20];
+    static unsigned char in[MAX_SPAN];
     struct epoll_event events[512];
     long errors = 0;
     while (now_ns() < deadline) {
@@ -170,9 +208,7 @@ int main(int argc, char **argv) {
                         die("read");
                     }
                     uint64_t now = now_ns();
-                    for (ssize_t k = 0; k < got; k++) {
-                        if (in[k] != stream_byte(i, c->received + (uint64_t)k)) errors++;
-                    }
+                    errors += wrong_bytes(in, i, c->received, (size_t)got);
                     uint64_t before = c->received / size;
                     c->received += (uint64_t)got;
                     bytes += (uint64_t)got;
@@ -184,6 +220,7 @@ int main(int argc, char **argv) {
                         if (sampled && sample_count < sample_cap) samples[sample_count++] = now - sent_at;
                         messages++;
                     }
+                    if ((size_t)got < sizeof in) break;  /* drained: no read just to see EAGAIN */
                 }
                 if (errors) { fprintf(stderr, "loadgen: %ld wrong bytes\n", errors); return 1; }
             }

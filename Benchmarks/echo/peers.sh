@@ -1,6 +1,9 @@
-# Sourced by the echo and memory benchmarks: builds the echo servers under comparison and defines
-# `servers` (name -> command line printing "listening on 127.0.0.1:PORT") and `order`.
+# Sourced by the echo and memory benchmarks: builds the load generator and the echo servers under
+# comparison and defines `servers` (name -> command line printing "listening on 127.0.0.1:PORT") and
+# `order`.
 source Benchmarks/common.sh
+# -O3: the generator's loops that make and check the bytes then vectorise (-O2 leaves them scalar).
+$cc -O3 -Wall -Wextra -o "$bin/loadgen" Benchmarks/echo/loadgen.c
 $cc -O2 -Wall -Wextra -o "$bin/echo-bufferevent" Benchmarks/echo/echo-bufferevent.c $(pkg-config --cflags --libs libevent)
 $cc -O2 -Wall -Wextra -o "$bin/echo-events" Benchmarks/echo/echo-events.c $(pkg-config --cflags --libs libevent)
 swift_release --product echo-server

@@ -20,7 +20,6 @@ seconds=${1:-5}
 reps=${2:-3}
 cells=(${3:-64:64:1 64:4096:16 1000:64:1 1000:4096:16})
 source Benchmarks/echo/peers.sh
-$cc -O2 -Wall -Wextra -o "$bin/loadgen" Benchmarks/echo/loadgen.c
 ticks=$(getconf CLK_TCK)
 
 start_server() {  # name -> sets pid, port
