@@ -9,9 +9,11 @@
 #
 # A closed-loop round trip mostly measures queueing (mean round trip = N x W / rate), so a second
 # table compares latency at equal load: per cell, every server gets the same fixed schedule of
-# messages (open loop, OPEN_LOAD, default 0.25, of the raw-events peer's median rate in this run:
-# light enough that no server queues, so the round trip is each server's own delay), interleaved
-# again, and the round trip is timed from when each message was due.
+# messages (open loop, OPEN_LOAD, default 0.25, of the raw-events peer's median rate in this run,
+# divided by W: light enough that no server queues, so the round trip is each server's own delay),
+# interleaved again, and the round trip is timed from when each message was due. (The division: in
+# the closed loop W messages go out in one write and come back in one read, while the open loop's
+# messages fall due one at a time and each costs the server a read and a write of its own.)
 #
 # usage: [OPEN_LOAD=0.25] Benchmarks/echo/run.sh [SECONDS=5] [REPS=3] [CELLS="64:64:1 64:4096:16 1000:64:1 1000:4096:16"]
 set -euo pipefail
@@ -73,7 +75,10 @@ run_one() {  # file-to-record-into cell rep name [open-loop rate]
 results=$(mktemp)
 measure "$results" ""
 open_load=${OPEN_LOAD:-0.25}
-offered_rate() { grep "^$1|c-events|" "$results" | cut -d'|' -f3 | median | awk -v f="$open_load" '{ printf "%d", $1 * f }'; }
+offered_rate() {  # cell
+    local window=${1##*:}
+    grep "^$1|c-events|" "$results" | cut -d'|' -f3 | median | awk -v f="$open_load" -v w="$window" '{ printf "%d", $1 * f / w }'
+}
 open_results=$(mktemp)
 measure "$open_results" offered_rate
 
@@ -100,7 +105,7 @@ for cell in "${cells[@]}"; do
 done
 
 echo
-echo "Round trip at equal load (open loop: $open_load x the c-events median rate above, the same schedule"
+echo "Round trip at equal load (open loop: $open_load x the c-events median rate above / W, the same schedule"
 echo "for every server; first second not sampled), median of $reps x ${seconds}s; us; ratio = p99 vs c-events"
 echo
 echo "| N:S:W | offered msgs/s | server | achieved msgs/s | server CPU | p50 us | p99 us (min-max) | p99 ratio |"
