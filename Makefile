@@ -82,7 +82,7 @@ docs: deps
 bench: bench-echo bench-instructions bench-http bench-memory
 
 # Echo: both Swift models beside C on raw libevent events and on bufferevents, pinned to separate
-# cores, interleaved, 3 x 5 s per cell, four cells.
+# cores, interleaved, 9 x 3 s per cell, four cells (about 21 minutes).
 bench-echo: deps
 	Benchmarks/echo/run.sh
 

@@ -15,11 +15,14 @@
 # the closed loop W messages go out in one write and come back in one read, while the open loop's
 # messages fall due one at a time and each costs the server a read and a write of its own.)
 #
-# usage: [OPEN_LOAD=0.25] Benchmarks/echo/run.sh [SECONDS=5] [REPS=3] [CELLS="64:64:1 64:4096:16 1000:64:1 1000:4096:16"]
+# Nine short repetitions rather than a few long ones: the VM's speed changes from one minute to the
+# next, by 30% or more, so medians over more (interleaved) samples move less between runs.
+#
+# usage: [OPEN_LOAD=0.25] Benchmarks/echo/run.sh [SECONDS=3] [REPS=9] [CELLS="64:64:1 64:4096:16 1000:64:1 1000:4096:16"]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-5}
-reps=${2:-3}
+seconds=${1:-3}
+reps=${2:-9}
 cells=(${3:-64:64:1 64:4096:16 1000:64:1 1000:4096:16})
 source Benchmarks/echo/peers.sh
 ticks=$(getconf CLK_TCK)
