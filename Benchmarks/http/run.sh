@@ -5,11 +5,13 @@
 # connections on 1 KiB, 64 KiB and 1 MiB files; server (all its processes) pinned to CPU 0, wrk to
 # CPU 1; servers interleaved, REPS x SECONDS per cell; medians with min-max, CPU shares of server
 # and wrk, requests per server CPU-second, and ratios to nginx from the same run.
-#   usage: Benchmarks/http/run.sh [SECONDS=5] [REPS=3]
+# Seven short repetitions rather than a few long ones, as in the echo benchmark: the VM's speed
+# changes from one minute to the next, so more interleaved samples give steadier medians.
+#   usage: Benchmarks/http/run.sh [SECONDS=3] [REPS=7]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-5}
-reps=${2:-3}
+seconds=${1:-3}
+reps=${2:-7}
 source Benchmarks/http/servers.sh
 ticks=$(getconf CLK_TCK)
 
