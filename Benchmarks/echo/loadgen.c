@@ -76,7 +76,8 @@ static void stream_bytes(unsigned char *restrict out, int index, uint64_t offset
 }
 
 /* The number of the `len` (<= MAX_SPAN) bytes at `in` that differ from connection `index`'s stream
- * at `offset`. */
+ * at `offset`. A byte-wide OR first, counting only when it finds a difference: the count alone
+ * widens every byte to 64 bits and ran 4x slower (570 against 140 ns per 4 KiB). */
 static long wrong_bytes(const unsigned char *restrict in, int index, uint64_t offset, size_t len) {
     const unsigned char *restrict from = pattern + (offset & 0xffff);
     unsigned char shift = (unsigned char)(index * 7);
@@ -121,9 +122,13 @@ static void pump(struct conn *c, int index, int epfd) {
     for (;;) {
         uint64_t started = (c->sent + size - 1) / size;
         uint64_t in_flight = started - c->received / size;
+        uint64_t rest = (uint64_t)((size - c->sent % size) % size);  /* of a message partly sent */
         uint64_t may_start = in_flight < (uint64_t)inflight ? (uint64_t)inflight - in_flight : 0;
-        if (rate > 0) may_start = c->due > started ? (c->due - started < may_start ? c->due - started : may_start) : 0;
-        uint64_t len = (uint64_t)((size - c->sent % size) % size) + may_start * (uint64_t)size;
+        if (rate > 0) {  /* open loop: only messages already due */
+            uint64_t due_unstarted = c->due > started ? c->due - started : 0;
+            if (due_unstarted < may_start) may_start = due_unstarted;
+        }
+        uint64_t len = rest + may_start * (uint64_t)size;
         if (len > MAX_SPAN) len = MAX_SPAN;
         if (len == 0) break;
         if (rate == 0) {
