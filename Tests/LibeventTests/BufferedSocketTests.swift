@@ -125,6 +125,30 @@ import Testing
         socket.close()
     }
 
+    /// A 64 KiB batch (a pipelining client's 16 messages of 4 KiB) arrives in one read once the read
+    /// size has grown to its largest. Reads used to leave room for libevent's chunk header, so each
+    /// batch came as 65,472 bytes and a 64-byte tail, and the batch's last message waited a whole
+    /// loop iteration for its tail.
+    @Test func batchesOfTheLargestReadSizeAreReadWhole() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var reads: [Int] = []
+        socket.onRead = { socket in
+            reads.append(socket.input.count)
+            socket.input.drain(socket.input.count)
+        }
+        socket.enable(.read)
+        let batch = [UInt8](repeating: 7, count: 65_536)
+        for sent in 1...8 {
+            writeAll(theirs, batch)
+            try runBounded(base) { reads.reduce(0, +) == sent * batch.count }
+        }
+        #expect(reads.suffix(4) == Array(repeating: batch.count, count: 4), "read sizes: \(reads)")
+        socket.close()
+    }
+
     @Test func readTimeoutIsReported() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
