@@ -10,10 +10,10 @@ extension CompletionPort {
     /// reusable after `reset(context:)` (TF_REUSE_SOCKET).
     ///
     /// Reads, writes and file transmissions may be issued back to back: reads complete in issue
-    /// order, and so do writes and transmissions. Between reads the connection reads ahead at most
-    /// `readAheadLimit` bytes (so the next read can complete without a system call, and the socket
-    /// need not be unregistered and registered again between requests), so a peer cannot make it
-    /// buffer without bound.
+    /// order, and so do writes and transmissions. Between reads the connection reads ahead until
+    /// `readAheadLimit` bytes are buffered (so the next read can complete without a system call,
+    /// and the socket need not be unregistered and registered again between requests), so a peer
+    /// cannot make it buffer without bound.
     ///
     /// An idle connection is small (it is kept per client, so each byte counts thousands of times):
     /// its rarely used state (failures, a connect in progress) lives in a box made only when needed,
@@ -28,7 +28,8 @@ extension CompletionPort {
             return try? SocketAddress(peerAddressOf: socket.descriptor)
         }
 
-        /// The most bytes read from the socket ahead of any pending read.
+        /// Reading ahead of any pending read stops once this many bytes are buffered (a read event
+        /// can take the input past it by what it read: at most 120 KiB).
         public static var readAheadLimit: Int { 65_536 }
 
         /// Transmissions of at least this many file bytes cork the socket until they are written.

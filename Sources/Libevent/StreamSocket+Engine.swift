@@ -13,6 +13,8 @@ enum SocketReadSize {
     static let smallest = 1024
     static let largest = 65_536
     static let chunkHeaderAllowance = 64
+    /// The most reads one read event makes, while each fills its request below `largest`.
+    static let mostReadsPerEvent = 4
 
     /// The bytes a read of `size` asks for. Below the largest size, room is left for libevent's
     /// chunk header, so the chunk is one power-of-two allocation. The largest asks for all 64 KiB
@@ -213,14 +215,9 @@ extension StreamSocket {
         if what & EV_TIMEOUT != 0 {
             return stopReading(reporting: .readTimeout)
         }
-        let requested = min(SocketReadSize.requestedBytes(atSize: readSize),
-                            readHighWatermark > 0 ? readHighWatermark - inputCount : Int.max)
-        guard requested > 0 else { return updateInterest() }
-        do {
-            guard let count = try input.read(from: descriptor, upTo: requested) else { return }
-            guard count > 0 else { return stopReading(reporting: .endOfStream) }
-            readSize = SocketReadSize.next(after: count, requested: requested, current: readSize,
-                                           lastReadWasSmall: &lastReadWasSmall)
+        guard readHighWatermark == 0 || inputCount < readHighWatermark else { return updateInterest() }
+        var ending: Event?
+        if readAvailableInput(ending: &ending) {
             isHandlingInput = true
             streamDidRead()
             isHandlingInput = false
@@ -232,9 +229,37 @@ extension StreamSocket {
             // the socket go through the base's list of sockets to flush: at the end of the loop
             // iteration, visiting a thousand sockets again would find each out of the CPU's cache.)
             flushScheduledWrite()
-        } catch {
-            stopReading(reporting: .failed(error))
         }
+        if let ending, isOpen { stopReading(reporting: ending) }
+    }
+
+    /// Reads into `input` and adapts `readSize`; returns whether any bytes came. A read that fills a
+    /// request below the largest size has most likely left bytes in the kernel, so it reads again
+    /// at the grown size (up to `SocketReadSize.mostReadsPerEvent` reads) rather than a whole loop
+    /// iteration later, as SwiftNIO does; at the largest size it reads once, so that no socket holds
+    /// up the others. Sets `ending` when the stream ended or failed, to be reported after the bytes
+    /// read before it.
+    private func readAvailableInput(ending: inout Event?) -> Bool {
+        var reads = 0
+        do {
+            while reads < SocketReadSize.mostReadsPerEvent {
+                let requested = min(SocketReadSize.requestedBytes(atSize: readSize),
+                                    readHighWatermark > 0 ? readHighWatermark - inputCount : Int.max)
+                guard requested > 0, let count = try input.read(from: descriptor, upTo: requested) else { break }
+                guard count > 0 else {
+                    ending = .endOfStream
+                    break
+                }
+                reads += 1
+                let sizeBefore = readSize
+                readSize = SocketReadSize.next(after: count, requested: requested, current: readSize,
+                                               lastReadWasSmall: &lastReadWasSmall)
+                guard count >= requested, sizeBefore < SocketReadSize.largest else { break }
+            }
+        } catch {
+            ending = .failed(error)
+        }
+        return reads > 0
     }
 
     private func stopReading(reporting event: Event) {

@@ -149,6 +149,49 @@ import Testing
         socket.close()
     }
 
+    /// Bytes waiting beyond the read size are read in the same event, at the grown size, while reads
+    /// fill their requests: 16 KiB waiting when reading starts arrive in one callback (reads of 1,984,
+    /// 4,032, 8,128 and the rest), not over four loop iterations.
+    @Test func bytesBeyondTheReadSizeAreReadInTheSameEvent() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var reads: [Int] = []
+        socket.onRead = { socket in
+            reads.append(socket.input.count)
+            socket.input.drain(socket.input.count)
+        }
+        writeAll(theirs, [UInt8](repeating: 7, count: 16_384))
+        socket.enable(.read)
+        try runBounded(base) { reads.reduce(0, +) == 16_384 }
+        #expect(reads == [16_384])
+        socket.close()
+    }
+
+    /// The end of the stream found by a further read in the same event is reported after the bytes
+    /// read before it.
+    @Test func endOfStreamFoundWhileReadingOnComesAfterTheBytes() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var seen: [String] = []
+        socket.onRead = { socket in
+            seen.append("read \(socket.input.count)")
+            socket.input.drain(socket.input.count)
+        }
+        socket.onEvent = { socket, event in
+            seen.append("\(event)")
+            socket.close()
+        }
+        writeAll(theirs, [UInt8](repeating: 7, count: 1_984 + 4_032))  // two reads that fill their requests
+        shutdown(theirs, Int32(SHUT_WR))
+        socket.enable(.read)
+        try runBounded(base) { !socket.isOpen }
+        #expect(seen == ["read 6016", "endOfStream"])
+    }
+
     @Test func readTimeoutIsReported() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
