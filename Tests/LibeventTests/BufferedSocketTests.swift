@@ -106,23 +106,9 @@ import Testing
     /// message came in two parts (and an echo of it went out in two writes, the second held by
     /// Nagle's algorithm until the peer's next message: 3 ms per round trip at 20k messages/s).
     @Test func messagesOfAReadSizeAreReadWholeOnceTheSizeHasAdapted() throws {
-        let base = try EventBase()
-        let (mine, theirs) = try socketPair()
-        defer { close(theirs) }
-        let socket = try BufferedSocket(base: base, descriptor: mine)
-        var reads: [Int] = []
-        socket.onRead = { socket in
-            reads.append(socket.input.count)
-            socket.input.drain(socket.input.count)
-        }
-        socket.enable(.read)
         let message = [UInt8](repeating: 7, count: 4096)
-        for sent in 1...12 {
-            writeAll(theirs, message)
-            try runBounded(base) { reads.reduce(0, +) == sent * message.count }
-        }
+        let reads = try readSizes(writing: message, times: 12)
         #expect(reads.suffix(6) == Array(repeating: message.count, count: 6), "read sizes: \(reads)")
-        socket.close()
     }
 
     /// A 64 KiB batch (a pipelining client's 16 messages of 4 KiB) arrives in one read once the read
@@ -130,23 +116,30 @@ import Testing
     /// batch came as 65,472 bytes and a 64-byte tail, and the batch's last message waited a whole
     /// loop iteration for its tail.
     @Test func batchesOfTheLargestReadSizeAreReadWhole() throws {
+        let batch = [UInt8](repeating: 7, count: 65_536)
+        let reads = try readSizes(writing: batch, times: 8)
+        #expect(reads.suffix(4) == Array(repeating: batch.count, count: 4), "read sizes: \(reads)")
+    }
+
+    /// The sizes of the reads a socket makes while `chunk` is written to its peer `times` times, each
+    /// once the one before has been read.
+    private func readSizes(writing chunk: [UInt8], times: Int) throws -> [Int] {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
         defer { close(theirs) }
         let socket = try BufferedSocket(base: base, descriptor: mine)
+        defer { socket.close() }
         var reads: [Int] = []
         socket.onRead = { socket in
             reads.append(socket.input.count)
             socket.input.drain(socket.input.count)
         }
         socket.enable(.read)
-        let batch = [UInt8](repeating: 7, count: 65_536)
-        for sent in 1...8 {
-            writeAll(theirs, batch)
-            try runBounded(base) { reads.reduce(0, +) == sent * batch.count }
+        for sent in 1...times {
+            writeAll(theirs, chunk)
+            try runBounded(base) { reads.reduce(0, +) == sent * chunk.count }
         }
-        #expect(reads.suffix(4) == Array(repeating: batch.count, count: 4), "read sizes: \(reads)")
-        socket.close()
+        return reads
     }
 
     /// Bytes waiting beyond the read size are read in the same event, at the grown size, while reads
