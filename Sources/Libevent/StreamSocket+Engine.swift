@@ -102,7 +102,13 @@ extension StreamSocket {
     /// Whether the socket should be reading now.
     private var shouldRead: Bool {
         wantsRead && !readingPausedForOutput && !closesWhenFlushed && !isConnecting
-            && (readHighWatermark == 0 || inputCount < readHighWatermark)
+            && inputRoom > 0
+    }
+
+    /// The bytes the input may take before it reaches the read high-water mark (`Int.max` without
+    /// one).
+    private var inputRoom: Int {
+        readHighWatermark > 0 ? readHighWatermark - inputCount : Int.max
     }
 
     /// Brings the events in line with what is wanted: registers the read event when reading starts
@@ -215,7 +221,7 @@ extension StreamSocket {
         if what & EV_TIMEOUT != 0 {
             return stopReading(reporting: .readTimeout)
         }
-        guard readHighWatermark == 0 || inputCount < readHighWatermark else { return updateInterest() }
+        guard inputRoom > 0 else { return updateInterest() }
         var ending: Event?
         if readAvailableInput(ending: &ending) {
             isHandlingInput = true
@@ -243,8 +249,7 @@ extension StreamSocket {
         var reads = 0
         do {
             while reads < SocketReadSize.mostReadsPerEvent {
-                let requested = min(SocketReadSize.requestedBytes(atSize: readSize),
-                                    readHighWatermark > 0 ? readHighWatermark - inputCount : Int.max)
+                let requested = min(SocketReadSize.requestedBytes(atSize: readSize), inputRoom)
                 guard requested > 0, let count = try input.read(from: descriptor, upTo: requested) else { break }
                 guard count > 0 else {
                     ending = .endOfStream
