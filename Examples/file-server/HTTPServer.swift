@@ -125,16 +125,20 @@ final class HTTPServer {
         processInput(session)
     }
 
-    /// Discards body bytes, then parses the next request head if it is complete, or reads more.
+    /// Discards body bytes and the empty lines before a request line, then parses the next request
+    /// head if it is complete, or reads more.
     private func processInput(_ session: HTTPSession) {
         discardBufferedBody(session)
         if session.bodyBytesToDiscard > 0 { return read(session) }
         guard session.state == .waitingForRequest else { return }
         let available = min(session.input.count, RequestHead.maxHeadLength)
+        var emptyLinesLength = 0
         var headLength = 0
         let parsed: Result<RequestHead, RequestError>?
         do {
             parsed = try session.input.withContiguousBytes(first: available) { bytes -> Result<RequestHead, RequestError>? in
+                emptyLinesLength = RequestHead.leadingEmptyLinesLength(in: bytes)
+                let bytes = UnsafeRawBufferPointer(rebasing: bytes[emptyLinesLength...])
                 guard let length = try RequestHead.headLength(in: bytes) else { return nil }
                 let head = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
                 if let entry = session.logEntry { entry.requestLine = firstLine(of: head) }
@@ -146,8 +150,13 @@ final class HTTPServer {
         } catch {
             parsed = .failure(RequestError(.badRequest, "unreadable request"))
         }
+        // Empty lines before a request line are dropped even while the head is incomplete, so that
+        // a stream of them cannot pile up in the input.
+        session.input.drain(emptyLinesLength)
         if case .success? = parsed { session.input.drain(headLength) }
         switch parsed {
+        case nil where emptyLinesLength > 0 && session.input.count > 0:
+            processInput(session)  // the head examined was all empty lines: look at what follows
         case nil:
             read(session)
         case .failure(let error)?:

@@ -72,6 +72,23 @@ public struct RequestHead: Sendable {
         return length
     }
 
+    /// How many bytes of empty lines (CR LF or LF) come before the request line in `bytes`: a
+    /// server ignores them (RFC 9112, section 2.2), since some clients send a CR LF after a request
+    /// body. A CR at the very end is left for when its LF arrives.
+    public static func leadingEmptyLinesLength(in bytes: UnsafeRawBufferPointer) -> Int {
+        var length = 0
+        while length < bytes.count {
+            if bytes[length] == 0x0A {
+                length += 1
+            } else if bytes[length] == 0x0D, length + 1 < bytes.count, bytes[length + 1] == 0x0A {
+                length += 2
+            } else {
+                break
+            }
+        }
+        return length
+    }
+
     /// Where the head ends in `bytes` (the index just after the blank line), nil when it is not
     /// complete yet.
     ///

@@ -119,6 +119,19 @@ struct FileServerTests {
         #expect(server.terminate() == 0)
     }
 
+    @Test func emptyLinesBeforeARequestAreIgnored() throws {
+        let site = try TemporarySite()
+        let (server, address) = try site.start()
+        let client = try HTTPTestClient(address)
+        client.send("\r\nGET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n\r\n\nGET /missing HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(client.readResponse()?.text == "hello, world\n")
+        #expect(client.readResponse()?.status == 404)
+        // Only empty lines, more than a head can hold, then a request: nothing piles up.
+        client.send(String(repeating: "\r\n", count: 40_000) + "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(client.readResponse()?.text == "hello, world\n")
+        #expect(server.terminate() == 0)
+    }
+
     /// Raw requests and the status each must get, and whether the server then closes.
     static let badRequests: [(String, Int, Bool)] = [
         ("POST /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n", 405, false),

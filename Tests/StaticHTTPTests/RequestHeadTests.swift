@@ -29,6 +29,14 @@ struct RequestHeadTests {
         #expect(try withBytes("GET / HT") { try RequestHead.headLength(in: $0) } == nil)
     }
 
+    @Test func measuresTheEmptyLinesBeforeTheRequestLine() {
+        #expect(withBytes("\r\n\nGET / HTTP/1.1\r\n") { RequestHead.leadingEmptyLinesLength(in: $0) } == 3)
+        #expect(withBytes("GET / HTTP/1.1\r\n") { RequestHead.leadingEmptyLinesLength(in: $0) } == 0)
+        #expect(withBytes("\r\n\r") { RequestHead.leadingEmptyLinesLength(in: $0) } == 2)
+        #expect(withBytes("\r\r\n") { RequestHead.leadingEmptyLinesLength(in: $0) } == 0)
+        #expect(withBytes("") { RequestHead.leadingEmptyLinesLength(in: $0) } == 0)
+    }
+
     @Test func overlongRequestLineIs414EvenBeforeItEnds() {
         let line = "GET /" + String(repeating: "a", count: 9000)
         #expect(throws: RequestError.self) { try withBytes(line) { try RequestHead.headLength(in: $0) } }
