@@ -19,7 +19,8 @@ public struct RequestHead: Sendable {
     public let method: String
     /// The request target exactly as sent (`/a%20b?x=1`, or absolute-form `http://host/a`).
     public let target: String
-    /// The minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
+    /// The minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; a later 1.x (up to 1.9) is kept as sent
+    /// and handled as 1.1 (RFC 9110, section 2.5: a higher minor version stays compatible).
     public let minorVersion: Int
     /// The header fields in order, names as sent.
     public let fields: [(name: String, value: String)]
@@ -120,8 +121,8 @@ public struct RequestHead: Sendable {
     /// Parses a complete head (as delimited by `headLength(in:)`). Lines may end in CR LF or LF.
     ///
     /// - Throws: `RequestError`: 400 for a malformed request line or field, a missing `Host` in
-    ///   HTTP/1.1, bytes that are not visible ASCII in the target; 505 for a version other than
-    ///   HTTP/1.0 and HTTP/1.1.
+    ///   HTTP/1.1, bytes that are not visible ASCII in the target; 505 for a major version other
+    ///   than 1.
     public init(parsing head: UnsafeRawBufferPointer) throws(RequestError) {
         var lines = HeadLines(head)
         guard let first = lines.next(), !(first.isEmpty && lines.restIsBlank) else {
@@ -146,8 +147,8 @@ public struct RequestHead: Sendable {
               isDigit(version[v + 5]), isDigit(version[v + 7]) else {
             throw RequestError(.badRequest, "malformed HTTP version")
         }
-        guard version[v + 5] == UInt8(ascii: "1"), version[v + 7] <= UInt8(ascii: "1") else {
-            throw RequestError(.versionNotSupported, "only HTTP/1.0 and HTTP/1.1 are supported")
+        guard version[v + 5] == UInt8(ascii: "1") else {
+            throw RequestError(.versionNotSupported, "only HTTP/1.x is supported")
         }
         method = String(decoding: methodBytes, as: UTF8.self)
         target = String(decoding: targetBytes, as: UTF8.self)
@@ -175,7 +176,7 @@ public struct RequestHead: Sendable {
             fields.append(field)
         }
         self.fields = fields
-        if minorVersion == 1, hosts != 1 {
+        if minorVersion >= 1, hosts != 1 {
             throw RequestError(.badRequest, "HTTP/1.1 needs exactly one Host field")
         }
     }

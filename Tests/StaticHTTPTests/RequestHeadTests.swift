@@ -75,6 +75,13 @@ struct RequestHeadTests {
         #expect(head.field("Missing") == nil)
     }
 
+    @Test func aLaterMinorVersionIsHandledAsHTTP11() throws {
+        let head = try parseHead("GET / HTTP/1.2\r\nHost: a\r\n\r\n")
+        #expect(head.minorVersion == 2)
+        #expect(head.requestLine == "GET / HTTP/1.2")
+        #expect(head.keepsAlive)
+    }
+
     @Test func keepAliveRules() throws {
         #expect(try parseHead("GET / HTTP/1.1\r\nHost: a\r\n\r\n").keepsAlive)
         #expect(try !parseHead("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").keepsAlive)
@@ -102,7 +109,7 @@ struct RequestHeadTests {
         ("GET / HTTP/1.1 extra\r\nHost: a\r\n\r\n", 400), (" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         ("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400), ("GET / HTTP/1.x\r\nHost: a\r\n\r\n", 400),
         ("GET / http/1.1\r\nHost: a\r\n\r\n", 400), ("GET / HTTP/11\r\nHost: a\r\n\r\n", 400),
-        ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505), ("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505),
+        ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505), ("GET / HTTP/1.2\r\n\r\n", 400),
         ("GET / HTTP/0.9\r\n\r\n", 505), ("GET / HTTP/1.1\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400), ("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n", 400), ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),
