@@ -18,7 +18,7 @@ struct DaytimeServer: ServerCommand {
 
     @OptionGroup var options: ServerOptions
 
-    @Option(help: "Port to listen on (TCP and UDP); 0 picks a free one.")
+    @Option(parsing: .unconditional, help: "Port to listen on (TCP and UDP); 0 picks a free one.")
     var port: UInt16 = 1313
 
     @Flag(help: "Serve TCP only.")

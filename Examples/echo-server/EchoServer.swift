@@ -31,7 +31,7 @@ struct EchoServer: ServerCommand {
 
     @OptionGroup var options: ServerOptions
 
-    @Option(help: "TCP port to listen on; 0 picks a free one.")
+    @Option(parsing: .unconditional, help: "TCP port to listen on; 0 picks a free one.")
     var port: UInt16 = 7007
 
     @Option(help: "Programming model: completion (IOCP style) or readiness (select/epoll style).")

@@ -16,7 +16,7 @@ struct FileServer: ServerCommand {
 
     @OptionGroup var options: ServerOptions
 
-    @Option(help: "TCP port to listen on; 0 picks a free one.")
+    @Option(parsing: .unconditional, help: "TCP port to listen on; 0 picks a free one.")
     var port: UInt16 = 8080
 
     @Option(help: "Directory to serve (default: the bundled sample site).")
@@ -28,7 +28,7 @@ struct FileServer: ServerCommand {
     @Flag(help: "Log each request to standard error in Common Log Format.")
     var accessLog = false
 
-    @Option(name: .customLong("cache-seconds"),
+    @Option(name: .customLong("cache-seconds"), parsing: .unconditional,
             help: "Serve files from a cache (in memory up to 16 KiB, else kept open), opening them again after this many seconds (0: off).")
     var cacheSeconds: Double = 1
 

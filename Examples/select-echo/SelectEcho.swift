@@ -19,7 +19,7 @@ struct SelectEcho: ServerCommand {
 
     @OptionGroup var options: ServerOptions
 
-    @Option(help: "TCP port to listen on; 0 picks a free one.")
+    @Option(parsing: .unconditional, help: "TCP port to listen on; 0 picks a free one.")
     var port: UInt16 = 7007
 
     func run() throws {

@@ -8,17 +8,20 @@ import Darwin
 
 /// The command-line options every example server shares: `--host`, `--idle-timeout` and
 /// `--max-connections`. Each server declares its own `--port`, whose default differs.
+///
+/// Numeric options parse `.unconditional`ly, so that `--idle-timeout -1` reads `-1` as the value and
+/// is rejected by `validate()` for what it is, not as a missing value followed by an unknown option.
 public struct ServerOptions: ParsableArguments {
     /// The address to listen on: an IPv4 or IPv6 literal such as `127.0.0.1`, `0.0.0.0` or `::1`.
     @Option(help: "Address to listen on (IPv4 or IPv6 literal).")
     public var host = "127.0.0.1"
 
     /// Seconds a connection may stay idle before the server closes it.
-    @Option(name: .customLong("idle-timeout"), help: "Close a connection idle for this many seconds.")
+    @Option(name: .customLong("idle-timeout"), parsing: .unconditional, help: "Close a connection idle for this many seconds.")
     public var idleTimeoutSeconds: Double = 60
 
     /// The most connections served at once; further clients wait in the kernel's backlog.
-    @Option(name: .customLong("max-connections"), help: "Serve at most this many connections at once; others wait.")
+    @Option(name: .customLong("max-connections"), parsing: .unconditional, help: "Serve at most this many connections at once; others wait.")
     public var maxConnections = 10_000
 
     /// Options with their defaults.

@@ -8,7 +8,8 @@ struct CommandLineTests {
     static let products = ["echo-server", "daytime-server", "select-echo"]
     static let badArguments = [
         ["--bogus"], ["--port", "65536"], ["--port", "http"], ["--host", "example.org"],
-        ["--idle-timeout=-1"], ["--idle-timeout", "soon"], ["--max-connections", "0"], ["extra"],
+        ["--idle-timeout=-1"], ["--idle-timeout", "-1"], ["--idle-timeout", "soon"], ["--max-connections", "0"],
+        ["--max-connections", "-5"], ["--port", "-1"], ["extra"],
     ]
 
     @Test(arguments: products, badArguments)
@@ -19,6 +20,13 @@ struct CommandLineTests {
         #expect(lines.count == 1, "\(lines)")
         #expect(lines.first?.hasPrefix("\(product): ") == true)
         #expect(server.readLine() == nil, "nothing on standard output")
+    }
+
+    @Test func aNegativeNumberIsNamedAsTheValueThatIsWrong() throws {
+        let server = try ChildProcess(builtProduct: "echo-server", arguments: ["--idle-timeout", "-1"], capturingStandardError: true)
+        #expect(server.waitForExit() == 2)
+        let message = server.standardErrorText()
+        #expect(message.contains("--idle-timeout must be a number of seconds above 0 (got -1.0)"), "\(message)")
     }
 
     @Test func badModeIsRejected() throws {

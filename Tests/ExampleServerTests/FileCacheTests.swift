@@ -114,5 +114,6 @@ struct FileCacheTests {
         #expect(server.waitForExit() == 2)
         let lines = server.standardErrorText().split(separator: "\n")
         #expect(lines.count == 1 && lines.first?.hasPrefix("file-server: ") == true, "\(lines)")
+        #expect(lines.first?.contains("Missing value") == false, "a negative value is the value given")
     }
 }
