@@ -3,7 +3,13 @@
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRequestHead(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let input = UnsafeRawBufferPointer(start: data, count: size)
+    // As file-server does: the empty lines before a request line are dropped first.
+    let emptyLines = RequestHead.leadingEmptyLinesLength(in: input)
+    precondition(emptyLines <= size && input[0..<emptyLines].allSatisfy { $0 == 0x0D || $0 == 0x0A },
+                 "\(emptyLines) bytes of empty lines")
+    let bytes = UnsafeRawBufferPointer(rebasing: input[emptyLines...])
+    let size = bytes.count
     let length: Int?
     do {
         length = try RequestHead.headLength(in: bytes)
@@ -20,7 +26,7 @@ public func fuzzRequestHead(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
         let head = try RequestHead(parsing: UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
         precondition(!head.method.isEmpty && !head.target.isEmpty, "empty method or target")
         precondition(!head.target.utf8.contains { $0 <= 0x20 || $0 >= 0x7F }, "target with a space or control")
-        precondition(head.minorVersion == 0 || head.minorVersion == 1, "version 1.\(head.minorVersion)")
+        precondition((0...9).contains(head.minorVersion), "version 1.\(head.minorVersion)")
         for field in head.fields {
             precondition(!field.value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }, "CR, LF or NUL in a value")
         }
