@@ -132,6 +132,24 @@ struct FileServerTests {
         #expect(server.terminate() == 0)
     }
 
+    @Test func aFileCutShorterWhileItIsSentClosesTheConnectionAndIsLogged() throws {
+        let site = try TemporarySite()
+        try site.makeLargeFile("big.bin", size: 32 << 20)
+        let (server, address) = try site.start(capturingStandardError: true)
+        let client = try HTTPTestClient(address)
+        client.get("/big.bin")
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        #expect(read(client.descriptor, &buffer, buffer.count) > 0, "the response has begun")
+        #expect(truncate(site.root.appendingPathComponent("big.bin").path, 1 << 20) == 0)
+        // Before, sendfile wrote nothing at every loop iteration until the idle timeout (60 s).
+        #expect(client.isClosedByServer(), "closed at once, within the client's 5 s read timeout")
+        let other = try HTTPTestClient(address)
+        other.get("/hello.txt")
+        #expect(other.readResponse()?.text == "hello, world\n")
+        #expect(server.terminate() == 0)
+        #expect(server.standardErrorText().contains("file-server: a file shrank while it was sent to 127.0.0.1"))
+    }
+
     /// Raw requests and the status each must get, and whether the server then closes.
     static let badRequests: [(String, Int, Bool)] = [
         ("POST /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n", 405, false),

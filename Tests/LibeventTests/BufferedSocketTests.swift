@@ -378,6 +378,29 @@ import Testing
         #expect(received[3] == Array("+efghij".utf8), "a range moved behind other bytes")
     }
 
+    @Test func aFileCutShorterAfterItWasQueuedFailsTheSocketInsteadOfSpinning() throws {
+        // sendfile past the new end of the file writes nothing, forever: the socket must fail
+        // (EIO, as for a short pread) rather than retry at every loop iteration.
+        let file = try temporaryFile(containing: Array(repeating: 7, count: 300_000))
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var events: [BufferedSocket.Event] = []
+        socket.onEvent = { socket, event in events.append(event); socket.close() }
+        socket.output.append("head:")
+        try socket.output.appendFile(descriptor: file, offset: 0, length: 300_000)
+        #expect(ftruncate(file, 1_000) == 0)
+        var received: [UInt8] = []
+        try runBounded(base) {
+            received += readAvailable(theirs)
+            return !events.isEmpty
+        }
+        #expect(events == [.failed(LibeventError("sendfile", code: EIO))])
+        received += readAvailable(theirs)
+        #expect(received == Array("head:".utf8) + Array(repeating: 7, count: 1_000), "what the file still held went out")
+    }
+
     @Test func evbuffersSwappedBetweenInputAndOutputKeepTheirUse() throws {
         // Moving a whole input into an empty output hands the input's evbuffer over and gives the
         // input the output's empty one, which must then read file ranges into memory as an input
