@@ -233,15 +233,26 @@ public final class Buffer {
     }
 
     /// Queues `length` bytes of the open file `descriptor` from `offset` (`length` nil: to the end),
-    /// without reading them: a socket sends them with `sendfile`.
+    /// without reading them: a socket's output sends them with `sendfile`; any other buffer reads
+    /// them into memory now.
     ///
     /// On success the buffer owns the descriptor and closes it once the range is sent or drained; on
     /// failure the caller still owns it.
-    /// - Throws: `LibeventError` when the range cannot be queued.
+    /// - Throws: `LibeventError` when the range cannot be queued (or read, for a buffer that does
+    ///   not feed a socket).
     public func appendFile(descriptor: Int32, offset: Int64 = 0, length: Int64? = nil) throws {
-        guard evbuffer_add_file(pointer, descriptor, offset, length ?? -1) == 0 else {
+        // Not evbuffer_add_file: it maps the file into memory for a buffer that does not feed a
+        // socket, and reading the mapping after the file was cut shorter kills the process (SIGBUS).
+        guard let segment = evbuffer_file_segment_new(descriptor, offset, length ?? -1, UInt32(EVBUF_FS_DISABLE_MMAP)) else {
             throw LibeventError.lastError("evbuffer_add_file")
         }
+        defer { evbuffer_file_segment_free(segment) }  // the buffer holds its own reference
+        guard evbuffer_add_file_segment(pointer, segment, 0, -1) == 0 else {
+            didShrink()  // nothing was added; a buffer you made may give its memory back
+            throw LibeventError.lastError("evbuffer_add_file")
+        }
+        // Only now the descriptor is the buffer's: closed when the last reference goes.
+        evbuffer_file_segment_add_cleanup_cb(segment, closeSegmentDescriptor, UnsafeMutableRawPointer(bitPattern: Int(descriptor) + 1))
         mayHoldFileRanges = true
         didGrow()
     }
@@ -441,6 +452,12 @@ public final class Buffer {
         if written == 0, mayHoldFileRanges, !isEmpty { throw LibeventError("sendfile", code: EIO) }
         return written
     }
+}
+
+/// Closes the descriptor of a segment made by `appendFile`, passed as its value plus one (so that
+/// descriptor 0 is not a null pointer), once no buffer holds a part of it.
+private func closeSegmentDescriptor(_: OpaquePointer?, _: Int32, _ argument: UnsafeMutableRawPointer?) {
+    _ = close(Int32(Int(bitPattern: argument) - 1))
 }
 
 // The C library's read and write, which Buffer's own `read(from:upTo:)` and `write(to:)` hide.

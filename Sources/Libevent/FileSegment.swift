@@ -19,7 +19,10 @@ public final class FileSegment {
     /// - Throws: `LibeventError` when libevent refuses the range (negative, or too long).
     public init(descriptor: Int32, offset: Int64 = 0, length: Int64) throws(LibeventError) {
         guard offset >= 0, length >= 0,
-              let pointer = evbuffer_file_segment_new(descriptor, offset, length, UInt32(EVBUF_FS_CLOSE_ON_FREE)) else {
+              // Never mapped into memory: reading a mapping after the file was cut shorter kills
+              // the process (SIGBUS); a buffer that does not feed a socket reads the segment instead.
+              let pointer = evbuffer_file_segment_new(descriptor, offset, length,
+                                                      UInt32(EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_MMAP)) else {
             throw LibeventError("evbuffer_file_segment_new", code: EINVAL)
         }
         self.descriptor = descriptor

@@ -142,6 +142,21 @@ import Testing
         #expect(readAvailable(right) == Array("head:56789abcde:tail".utf8))
     }
 
+    @Test func aFileQueuedInAPlainBufferSurvivesBeingCutShorter() throws {
+        // A buffer that does not feed a socket reads file ranges when they are queued. libevent
+        // would map them into memory instead, and touching the mapping of a file cut shorter
+        // since then ends the process with SIGBUS.
+        let contents = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let file = try temporaryFile(containing: contents)
+        let shared = try temporaryFile(containing: contents)
+        let segment = try FileSegment(descriptor: shared, length: 300_000)
+        let buffer = Buffer()
+        try buffer.appendFile(descriptor: file, offset: 0, length: 300_000)
+        try buffer.append(segment, offset: 100_000, length: 100_000)
+        #expect(ftruncate(file, 0) == 0 && ftruncate(shared, 0) == 0)
+        #expect(buffer.removeFirst(upTo: 400_000) == contents + contents[100_000..<200_000])
+    }
+
     @Test func copiesAFileRangeIntoMemory() throws {
         let file = try temporaryFile(containing: Array("0123456789abcdefghij".utf8))
         defer { close(file) }
