@@ -155,6 +155,7 @@ import Testing
         try buffer.append(segment, offset: 100_000, length: 100_000)
         #expect(ftruncate(file, 0) == 0 && ftruncate(shared, 0) == 0)
         #expect(buffer.removeFirst(upTo: 400_000) == contents + contents[100_000..<200_000])
+        #expect(fcntl(file, F_GETFD) == -1, "the buffer closed the file it was given once drained")
     }
 
     @Test func copiesAFileRangeIntoMemory() throws {
@@ -189,8 +190,14 @@ import Testing
         #expect(throws: LibeventError.self) { try FileSegment(descriptor: file, offset: -1, length: 1) }
     }
 
-    @Test func refusesAFileItCannotQueue() {
+    @Test func refusesAFileItCannotQueue() throws {
         #expect(throws: LibeventError.self) { try Buffer().appendFile(descriptor: -1, length: 10) }
+        let file = try temporaryFile(containing: Array("0123456789".utf8))
+        defer { close(file) }
+        #expect(throws: LibeventError.self, "a range past the end of the file") {
+            try Buffer().appendFile(descriptor: file, offset: 0, length: 100)
+        }
+        #expect(fcntl(file, F_GETFD) >= 0, "still the caller's after a failure")
     }
 
     #if canImport(Glibc)
