@@ -68,7 +68,8 @@ SOAK_SECONDS ?= 600
 soak: deps
 	scripts/soak.sh $(SOAK_SECONDS)
 
-# A separate package that depends on this one by path, built and run as an app would.
+# A separate package that depends on this one by path, built and run as an app would; it also
+# builds the complete programs the documents quote (README, the DocC articles).
 consumer: deps
 	cd Examples/Consumer && $(SWIFT) build && $(SWIFT) run Consumer
 
