@@ -241,9 +241,17 @@ public final class Buffer {
     /// - Throws: `LibeventError` when the range cannot be queued (or read, for a buffer that does
     ///   not feed a socket).
     public func appendFile(descriptor: Int32, offset: Int64 = 0, length: Int64? = nil) throws {
+        // libevent's "to the end" (-1) is the file's whole size, counted from `offset`: too long.
+        var length = length ?? -1
+        if length < 0 {
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { throw LibeventError.lastError("fstat") }
+            guard offset <= Int64(status.st_size) else { throw LibeventError("evbuffer_add_file", code: EINVAL) }
+            length = Int64(status.st_size) - offset
+        }
         // Not evbuffer_add_file: it maps the file into memory for a buffer that does not feed a
         // socket, and reading the mapping after the file was cut shorter kills the process (SIGBUS).
-        guard let segment = evbuffer_file_segment_new(descriptor, offset, length ?? -1, UInt32(EVBUF_FS_DISABLE_MMAP)) else {
+        guard let segment = evbuffer_file_segment_new(descriptor, offset, length, UInt32(EVBUF_FS_DISABLE_MMAP)) else {
             throw LibeventError.lastError("evbuffer_add_file")
         }
         defer { evbuffer_file_segment_free(segment) }  // the buffer holds its own reference

@@ -142,6 +142,16 @@ import Testing
         #expect(readAvailable(right) == Array("head:56789abcde:tail".utf8))
     }
 
+    @Test func aFileRangeWithoutALengthRunsToTheEndOfTheFile() throws {
+        let file = try temporaryFile(containing: Array("0123456789abcdefghij".utf8))
+        let buffer = Buffer()
+        try buffer.appendFile(descriptor: file, offset: 15)
+        #expect(buffer.removeFirst(upTo: 100) == Array("fghij".utf8), "from the offset to the end, not 20 bytes")
+        let past = try temporaryFile(containing: Array("0123".utf8))
+        defer { close(past) }
+        #expect(throws: LibeventError("evbuffer_add_file", code: EINVAL)) { try Buffer().appendFile(descriptor: past, offset: 5) }
+    }
+
     @Test func aFileQueuedInAPlainBufferSurvivesBeingCutShorter() throws {
         // A buffer that does not feed a socket reads file ranges when they are queued. libevent
         // would map them into memory instead, and touching the mapping of a file cut shorter
