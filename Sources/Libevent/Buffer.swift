@@ -241,14 +241,8 @@ public final class Buffer {
     /// - Throws: `LibeventError` when the range cannot be queued (or read, for a buffer that does
     ///   not feed a socket).
     public func appendFile(descriptor: Int32, offset: Int64 = 0, length: Int64? = nil) throws {
-        // libevent's "to the end" (-1) is the file's whole size, counted from `offset`: too long.
-        var length = length ?? -1
-        if length < 0 {
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { throw LibeventError.lastError("fstat") }
-            guard offset <= Int64(status.st_size) else { throw LibeventError("evbuffer_add_file", code: EINVAL) }
-            length = Int64(status.st_size) - offset
-        }
+        // Not libevent's "to the end" (-1): that is the file's whole size, counted from `offset`.
+        let length = try length ?? fileBytes(of: descriptor, from: offset)
         // Not evbuffer_add_file: it maps the file into memory for a buffer that does not feed a
         // socket, and reading the mapping after the file was cut shorter kills the process (SIGBUS).
         guard let segment = evbuffer_file_segment_new(descriptor, offset, length, UInt32(EVBUF_FS_DISABLE_MMAP)) else {
@@ -460,6 +454,14 @@ public final class Buffer {
         if written == 0, mayHoldFileRanges, !isEmpty { throw LibeventError("sendfile", code: EIO) }
         return written
     }
+}
+
+/// How many bytes the file `descriptor` has from `offset` on.
+private func fileBytes(of descriptor: Int32, from offset: Int64) throws(LibeventError) -> Int64 {
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else { throw LibeventError.lastError("fstat") }
+    guard offset <= Int64(status.st_size) else { throw LibeventError("evbuffer_add_file", code: EINVAL) }
+    return Int64(status.st_size) - offset
 }
 
 /// Closes the descriptor of a segment made by `appendFile`, passed as its value plus one (so that
