@@ -243,6 +243,7 @@ public final class Buffer {
     public func appendFile(descriptor: Int32, offset: Int64 = 0, length: Int64? = nil) throws {
         // Not libevent's "to the end" (-1): that is the file's whole size, counted from `offset`.
         let length = try length ?? fileBytes(of: descriptor, from: offset)
+        guard length >= 0 else { throw LibeventError("evbuffer_add_file", code: EINVAL) }
         // Not evbuffer_add_file: it maps the file into memory for a buffer that does not feed a
         // socket, and reading the mapping after the file was cut shorter kills the process (SIGBUS).
         guard let segment = evbuffer_file_segment_new(descriptor, offset, length, UInt32(EVBUF_FS_DISABLE_MMAP)) else {

@@ -150,6 +150,7 @@ import Testing
         let past = try temporaryFile(containing: Array("0123".utf8))
         defer { close(past) }
         #expect(throws: LibeventError("evbuffer_add_file", code: EINVAL)) { try Buffer().appendFile(descriptor: past, offset: 5) }
+        #expect(throws: LibeventError("evbuffer_add_file", code: EINVAL)) { try Buffer().appendFile(descriptor: past, length: -1) }
     }
 
     @Test func aFileQueuedInAPlainBufferSurvivesBeingCutShorter() throws {
