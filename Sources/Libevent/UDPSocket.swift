@@ -41,26 +41,26 @@ public final class UDPSocket {
     }
 
     /// Receives one datagram of up to `maxCount` bytes (a longer one is truncated), or nil when none
-    /// is waiting.
+    /// is waiting. The datagram's `bytes` take only the memory its size needs, whatever `maxCount`.
     /// - Throws: `LibeventError` for errors other than EAGAIN/EINTR.
     public func receive(maxCount: Int = 65_536) throws -> Datagram? {
         var sender = sockaddr_storage()
         var senderLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        var received = 0
-        let bytes = try [UInt8](unsafeUninitializedCapacity: maxCount) { buffer, initialized in
-            received = withUnsafeMutablePointer(to: &sender) {
+        // Received into scratch memory and copied out at its size: an array made with `maxCount`
+        // capacity would keep 64 KiB per datagram for as long as the caller keeps the datagram.
+        let bytes = try withUnsafeTemporaryAllocation(byteCount: max(maxCount, 1), alignment: 1) { scratch -> [UInt8]? in
+            let received = withUnsafeMutablePointer(to: &sender) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(descriptor, buffer.baseAddress, maxCount, 0, $0, &senderLength)
+                    recvfrom(descriptor, scratch.baseAddress, maxCount, 0, $0, &senderLength)
                 }
             }
             if received < 0 {
-                initialized = 0
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
                 throw LibeventError.lastError("recvfrom")
             }
-            initialized = received
+            return [UInt8](UnsafeRawBufferPointer(rebasing: scratch[0..<received]))
         }
-        guard received >= 0 else { return nil }
+        guard let bytes else { return nil }
         let address = withUnsafePointer(to: &sender) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
         }

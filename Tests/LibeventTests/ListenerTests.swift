@@ -132,4 +132,22 @@ import Testing
         #expect(replies == ["echo:hi", "echo:"])
         #expect(try client.receive() == nil, "nothing more is waiting")
     }
+
+    @Test func aReceivedDatagramTakesTheMemoryOfItsSizeAndLongOnesAreTruncated() throws {
+        let server = try UDPSocket(binding: SocketAddress(parsing: "127.0.0.1:0"))
+        let client = try UDPSocket(binding: SocketAddress(parsing: "127.0.0.1:0"))
+        try client.send("ten bytes!", to: server.localAddress)
+        try client.send(Array(repeating: 7, count: 3000), to: server.localAddress)
+        var received: [UDPSocket.Datagram] = []
+        for _ in 0..<200 where received.count < 2 {
+            if let datagram = try server.receive(maxCount: received.isEmpty ? 65_536 : 1000) {
+                received.append(datagram)
+            } else {
+                usleep(5_000)
+            }
+        }
+        #expect(received.map(\.bytes.count) == [10, 1000])
+        // Kept datagrams must not each hold the 64 KiB they were received with.
+        #expect(received[0].bytes.capacity < 1024, "capacity \(received[0].bytes.capacity)")
+    }
 }
