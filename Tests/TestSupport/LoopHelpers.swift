@@ -53,6 +53,22 @@ public func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
     }
 }
 
+/// Which file a descriptor has open: device, inode and size.
+public struct OpenFileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+}
+
+/// The file open on `descriptor`, or nil when the descriptor is closed. Comparing it with the
+/// identity taken while the file was surely open tells a test whether its own file was closed,
+/// even when a test running meanwhile has been given the same descriptor number for another file.
+public func openFileIdentity(_ descriptor: Int32) -> OpenFileIdentity? {
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else { return nil }
+    return OpenFileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int64(status.st_size))
+}
+
 /// A descriptor open on a new temporary file holding `contents`, already unlinked (the caller
 /// closes the descriptor, or hands it to something that does).
 public func temporaryFile(containing contents: [UInt8]) throws -> Int32 {
