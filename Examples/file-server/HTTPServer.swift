@@ -114,7 +114,7 @@ final class HTTPServer {
         default:
             // End of stream, a failure, a write timeout: the connection is over (a client that
             // resets mid-download ends up here and affects no one else).
-            if case .failed(let error) = packet.status, error == LibeventError("sendfile", code: EIO) {
+            if case .failed(let error) = packet.status, error == .fileTruncated {
                 // The file was cut shorter while it was sent: the length announced cannot be kept.
                 printError("file-server: a file shrank while it was sent to \(session.connection.peerAddress?.host ?? "a client"); connection closed")
             }

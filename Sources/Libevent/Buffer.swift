@@ -430,9 +430,9 @@ public final class Buffer {
     /// Writes as much of the buffer as `descriptor` accepts now (file ranges with `sendfile`) and
     /// removes what was written. Returns the count written, or nil when the write would block.
     /// - Throws: `LibeventError` for write errors other than EAGAIN/EINTR (EPIPE, ECONNRESET...),
-    ///   and EIO from "sendfile" when a file range at the front can no longer be sent because its
-    ///   file has been cut shorter since it was added (as `appendContents(ofFile:)` does for a
-    ///   short file): the bytes promised cannot be sent, and retrying would only spin.
+    ///   and `LibeventError.fileTruncated` when a file range at the front can no longer be sent
+    ///   because its file has been cut shorter since it was added: the bytes promised cannot be
+    ///   sent, and retrying would only spin.
     public func write(to descriptor: Int32) throws(LibeventError) -> Int? {
         let buffer = pointer
         var firstChunk = iovec()
@@ -452,7 +452,7 @@ public final class Buffer {
         }
         // A socket takes at least one byte or fails with EAGAIN; only sendfile at the end of its
         // file writes nothing (nginx reports the same case as "file was truncated").
-        if written == 0, mayHoldFileRanges, !isEmpty { throw LibeventError("sendfile", code: EIO) }
+        if written == 0, mayHoldFileRanges, !isEmpty { throw .fileTruncated }
         return written
     }
 }

@@ -20,6 +20,11 @@ public struct LibeventError: Error, Equatable, CustomStringConvertible {
         self.code = code
     }
 
+    /// A file range could not be sent whole: its file was cut shorter after the range was queued,
+    /// and `sendfile` reached the new end of the file (EIO, as a short `pread` reports). A socket
+    /// fails with it rather than retry a write that can never progress.
+    public static let fileTruncated = LibeventError("sendfile", code: EIO)
+
     /// An error for `operation` carrying the current value of `errno`.
     public static func lastError(_ operation: String) -> LibeventError {
         LibeventError(operation, code: errno)
