@@ -236,7 +236,10 @@ extension StreamSocket {
             // iteration, visiting a thousand sockets again would find each out of the CPU's cache.)
             flushScheduledWrite()
         }
-        if let ending, isOpen { stopReading(reporting: ending) }
+        // An end of stream found by reading on waits if the read callback stopped reading: the
+        // kernel keeps it, and the first read after reading resumes finds it again (as with a
+        // bufferevent, which reads once per event). A failure is reported at once.
+        if let ending, isOpen, readInterest || ending != .endOfStream { stopReading(reporting: ending) }
     }
 
     /// Reads into `input` and adapts `readSize`; returns whether any bytes came. A read that fills a
@@ -244,7 +247,7 @@ extension StreamSocket {
     /// at the grown size (up to `SocketReadSize.mostReadsPerEvent` reads) rather than a whole loop
     /// iteration later, as SwiftNIO does; at the largest size it reads once, so that no socket holds
     /// up the others. Sets `ending` when the stream ended or failed, to be reported after the bytes
-    /// read before it.
+    /// read before it (an end of stream, only while reading is still wanted then).
     private func readAvailableInput(ending: inout Event?) -> Bool {
         var reads = 0
         do {

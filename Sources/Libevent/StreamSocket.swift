@@ -34,7 +34,8 @@ open class StreamSocket {
     public enum Event: Equatable, Sendable {
         /// `connect(to:)` succeeded.
         case connected
-        /// The peer closed its side (read returned 0). Reading is disabled.
+        /// The peer closed its side (read returned 0). Reading is disabled. Reported only while
+        /// reading is enabled: a socket that stops reading hears of it once it reads again.
         case endOfStream
         /// No byte arrived within the read timeout. Reading is disabled; `enable(.read)` restarts it.
         case readTimeout

@@ -174,6 +174,37 @@ import Testing
         #expect(seen == ["read 6016", "endOfStream"])
     }
 
+    /// A read callback that stops reading hears of the end of the stream only once it reads again,
+    /// even when the read that found the end came in the same event: a server that pauses a client
+    /// (to answer one pipelined request at a time, say) must not be told to close before it has
+    /// handled what is still in the input.
+    @Test func endOfStreamWaitsWhileTheReadCallbackHasStoppedReading() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var seen: [String] = []
+        socket.onRead = { socket in
+            seen.append("read \(socket.input.count)")
+            socket.disable(.read)
+        }
+        socket.onEvent = { socket, event in
+            seen.append("\(event) with \(socket.input.count) unread")
+            socket.close()
+        }
+        let resume = EventTimer(base: base) { _ in
+            seen.append("resumed")
+            socket.input.drain(socket.input.count)
+            socket.enable(.read)
+        }
+        writeAll(theirs, [UInt8](repeating: 7, count: 1_984 + 4_032))  // two reads that fill their requests
+        shutdown(theirs, Int32(SHUT_WR))
+        socket.enable(.read)
+        resume.schedule(after: .milliseconds(50))
+        try runBounded(base) { !socket.isOpen }
+        #expect(seen == ["read 6016", "resumed", "endOfStream with 0 unread"])
+    }
+
     @Test func readTimeoutIsReported() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
