@@ -204,6 +204,7 @@ final class HTTPServer {
         session.bodyBytesToDiscard = bodyLength
         discardBufferedBody(session)
         guard request.method == "GET" || request.method == "HEAD" else {
+            guard request.hasStandardMethod else { return send(.errorPage(.notImplemented), to: session, method: request.method) }
             var response = InMemoryResponse.errorPage(.methodNotAllowed)
             response.head.add("Allow", "GET, HEAD")
             return send(response, to: session, method: request.method)

@@ -24,6 +24,16 @@ public struct RequestHead: Sendable {
     public let minorVersion: Int
     /// The header fields in order, names as sent.
     public let fields: [(name: String, value: String)]
+
+    /// The methods HTTP defines (RFC 9110 section 9, and PATCH from RFC 5789). Methods are
+    /// case-sensitive: `get` is not among them.
+    public static let standardMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+                                                      "TRACE", "PATCH"]
+    /// Whether `method` is one of `standardMethods`. A server answers a method it does not
+    /// recognise with 501 Not Implemented, and a known one it does not allow on the target with
+    /// 405 Method Not Allowed (RFC 9110 sections 9.1 and 15.5.6).
+    public var hasStandardMethod: Bool { Self.standardMethods.contains(method) }
+
     /// The request line as sent, for the access log (a valid request line is exactly method,
     /// target and version with one space between them).
     public var requestLine: String { "\(method) \(target) HTTP/1.\(minorVersion)" }

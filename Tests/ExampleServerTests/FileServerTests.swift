@@ -154,6 +154,8 @@ struct FileServerTests {
     static let badRequests: [(String, Int, Bool)] = [
         ("POST /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n", 405, false),
         ("DELETE / HTTP/1.1\r\nHost: a\r\n\r\n", 405, false),
+        ("BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", 501, false),
+        ("get /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n", 501, false),
         ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, true),
         ("GET / HTTP/3\r\nHost: a\r\n\r\n", 400, true),
         ("GARBAGE\r\n\r\n", 400, true),
