@@ -283,7 +283,9 @@ extension CompletionPort {
         /// Completes the operations whose outcome is already known; called from the loop.
         func serviceCompletedOperations() {
             serviceReads()
-            if socket == nil || socket?.outputCount == 0 { serviceWrites() }
+            // Writes complete once the output has drained, or at once when they can no longer
+            // succeed (a failed write can leave bytes in the output that will never leave).
+            if socket == nil || writeFailure != nil || socket?.outputCount == 0 { serviceWrites() }
         }
 
         private func complete(_ operation: CompletionOperation, _ bytes: Int, _ status: CompletionStatus, _ context: Context) {
@@ -320,9 +322,10 @@ extension CompletionPort {
             return nil
         }
 
-        /// Completes every pending write: the output has drained (or there is no socket).
+        /// Completes every pending write: with success once the output has drained, or with the
+        /// failure once writes can no longer succeed (a failed socket, or none).
         private func serviceWrites() {
-            guard socket != nil else {
+            guard socket != nil, writeFailure == nil else {
                 return failWrites(writeFailure ?? .failed(LibeventError("write", code: ENOTCONN)))
             }
             if isCorked {

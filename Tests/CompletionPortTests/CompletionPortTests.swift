@@ -348,6 +348,56 @@ private final class Harness {
         server.close()
     }
 
+    /// Once the connection has failed, a write issued before the reset completes with the failure
+    /// and leaves its bytes in the buffer; it must not claim success for bytes that were never sent.
+    @Test func aWriteIssuedAfterTheConnectionFailedCompletesWithTheFailure() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        let late = Buffer()
+        late.append("never sent")
+        harness.onPacket = { packet in
+            switch (packet.operation, packet.status) {
+            case (.accept, _):
+                server.read(into: Buffer(), context: "read")
+                var linger = linger(l_onoff: 1, l_linger: 0)  // close with RST: the read fails
+                setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+                close(client)
+            case (.read, .failed): server.write(late, context: "late write")
+            default: break
+            }
+        }
+        try harness.run { !harness.packets(.write).isEmpty }
+        let write = try #require(harness.packets(.write).first)
+        #expect(harness.packets(.read).first?.status == .failed(LibeventError("read", code: ECONNRESET)))
+        #expect(write.status == .failed(LibeventError("read", code: ECONNRESET)) && write.bytesTransferred == 0)
+        #expect(late.count == 10, "the bytes stay in the buffer")
+        server.close()
+    }
+
+    /// The same after a write timeout, which leaves unsent bytes in the socket's output: the late
+    /// write must complete (with the timeout), not wait behind bytes that will never leave.
+    @Test func aWriteIssuedAfterAWriteTimeoutCompletesWithTheTimeout() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        server.setTimeouts(read: nil, write: .milliseconds(50))
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)  // never reads
+        defer { close(client) }
+        harness.onPacket = { packet in
+            switch (packet.operation, packet.context) {
+            case (.accept, _): server.write([UInt8](repeating: 1, count: 16 << 20), context: "too much")
+            case (.write, "too much"): server.write("late", context: "late write")
+            default: break
+            }
+        }
+        try harness.run { harness.packets(.write).count == 2 }
+        let timedOut = CompletionStatus.failed(LibeventError("write", code: ETIMEDOUT))
+        #expect(harness.packets(.write).map(\.status) == [timedOut, timedOut])
+        server.close()
+    }
+
     @Test func betweenReadsTheConnectionReadsAheadOnlyUpToItsLimit() throws {
         let harness = try Harness()
         let server = harness.port.makeConnection(key: .server)
