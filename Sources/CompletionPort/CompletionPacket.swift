@@ -43,7 +43,9 @@ extension CompletionPort {
         public let key: Key
         /// Which operation completed.
         public let operation: CompletionOperation
-        /// Bytes read, written or transmitted (0 for accept, connect, reset and end of stream).
+        /// Bytes read, written or transmitted (0 for accept, connect, reset and end of stream). A
+        /// write or transmission that failed or was cancelled counts the bytes of it the kernel had
+        /// taken before (handed over, not necessarily received by the peer).
         public let bytesTransferred: Int
         /// How the operation ended.
         public let status: CompletionStatus

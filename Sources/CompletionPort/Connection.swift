@@ -340,10 +340,26 @@ extension CompletionPort {
             if disconnect { cancelAndClose() }
         }
 
-        private func failWrites(_ status: CompletionStatus) {
-            while let write = pendingWrites.pop() {
-                complete(write.operation, 0, status, write.context)
+        /// Completes every pending write with `status`. Each reports the bytes of it the kernel had
+        /// taken, as a failed WSASend reports its partial count: the writes' bytes leave the output in
+        /// issue order, so all but the `unsent` bytes still in it were taken (nil: none were).
+        private func failWrites(_ status: CompletionStatus, unsent: Int? = nil) {
+            guard !pendingWrites.isEmpty else { return }
+            var writes: [PendingWrite] = []
+            while let write = pendingWrites.pop() { writes.append(write) }
+            let queued = writes.reduce(0) { $0 + $1.byteCount }
+            var taken = unsent.map { max(0, queued - $0) } ?? 0
+            for write in writes {
+                let sent = min(write.byteCount, taken)
+                taken -= sent
+                complete(write.operation, sent, status, write.context)
             }
+        }
+
+        /// The bytes the socket's output still holds, while it holds exactly the unsent part of the
+        /// pending writes (nothing has failed yet); nil when not.
+        private var unsentBytesOfPendingWrites: Int? {
+            writeFailure == nil ? socket?.outputCount : nil
         }
 
         private func queueWrite(_ operation: CompletionOperation, byteCount: Int, disconnectAfterwards: Bool,
@@ -402,17 +418,19 @@ extension CompletionPort {
                 let timedOut = CompletionStatus.failed(LibeventError("read", code: ETIMEDOUT))
                 while let read = pendingReads.pop() { complete(.read, 0, timedOut, read.context) }
             case .writeTimeout:
+                let unsent = unsentBytesOfPendingWrites
                 writeFailure = .failed(LibeventError("write", code: ETIMEDOUT))
-                failWrites(writeFailure!)
+                failWrites(writeFailure!, unsent: unsent)
             case .failed(let error):
                 if let context = pendingConnect {
                     pendingConnect = nil
                     complete(.connect, 0, .failed(error), context)
                 }
+                let unsent = unsentBytesOfPendingWrites
                 readFailure = .failed(error)
                 writeFailure = .failed(error)
                 serviceReads()
-                failWrites(.failed(error))
+                failWrites(.failed(error), unsent: unsent)
             }
         }
 
@@ -422,7 +440,7 @@ extension CompletionPort {
                 complete(.connect, 0, .cancelled, context)
             }
             while let read = pendingReads.pop() { complete(.read, 0, .cancelled, read.context) }
-            failWrites(.cancelled)
+            failWrites(.cancelled, unsent: unsentBytesOfPendingWrites)
             detachSocket()
         }
 

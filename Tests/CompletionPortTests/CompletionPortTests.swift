@@ -395,6 +395,9 @@ private final class Harness {
         try harness.run { harness.packets(.write).count == 2 }
         let timedOut = CompletionStatus.failed(LibeventError("write", code: ETIMEDOUT))
         #expect(harness.packets(.write).map(\.status) == [timedOut, timedOut])
+        let taken = harness.packets(.write)[0].bytesTransferred
+        #expect(taken > 0 && taken < 16 << 20, "the timed-out write counts what the kernel took: \(taken)")
+        #expect(harness.packets(.write)[1].bytesTransferred == 0)
         server.close()
     }
 

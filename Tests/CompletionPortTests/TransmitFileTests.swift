@@ -121,6 +121,8 @@ private func transmit(file: TemporaryFile, offset: Int64 = 0, length: Int64, hea
             return
         }
         #expect([ECONNRESET, EPIPE].contains(error.code), "\(error)")
+        let taken = try #require(result.packet?.bytesTransferred)
+        #expect(taken >= 1 << 20 && taken < 1 << 30, "counts the bytes the kernel took before the reset: \(taken)")
     }
 
     @Test func aLargeTransmissionIsCorkedUntilWrittenAndASmallOneIsNot() throws {
