@@ -93,6 +93,9 @@ final class HTTPServer {
 
     private func completed(_ packet: Port.Packet) {
         let session = packet.context
+        if let entry = session.logEntry, packet.operation == .write || packet.operation == .transmitFile {
+            entry.writeCompleted(bytes: packet.bytesTransferred, failed: packet.status != .success)
+        }
         // Once a reset is issued only its own packet matters; the others report what it cancelled.
         if session.state == .resetting, packet.operation != .reset { return }
         switch (packet.operation, packet.status) {
@@ -109,6 +112,7 @@ final class HTTPServer {
             session.writesInFlight -= 1
             if session.writesInFlight == 0 { responseSent(session) }
         case (.reset, _):
+            if let entry = session.logEntry, entry.responseFailed { entry.writeFailed() }
             session.prepareForReuse()
             pool.release(session.connection, context: session)
         default:
@@ -272,10 +276,11 @@ final class HTTPServer {
     /// Writes a head that has the common fields, and `body`, in one write.
     private func write(_ head: ResponseHead, body: ArraySlice<UInt8>, to session: HTTPSession) {
         session.state = .transmitting
-        session.logEntry?.status = head.status.code
+        let bytes = head.bytes(followedBy: body)
+        beginLogEntry(of: session, status: head.status, headBytes: bytes.count - body.count)
         session.logEntry?.bodyBytes = Int64(body.count)
         session.writesInFlight = 1
-        session.connection.write(head.bytes(followedBy: body), context: session)
+        session.connection.write(bytes, context: session)
     }
 
     /// Sends a file response whose head has the common fields: the head, then each part, file
@@ -283,10 +288,9 @@ final class HTTPServer {
     private func transmit(_ plan: FileResponse, segment: FileSegment, to session: HTTPSession) {
         let head = plan.head
         session.state = .transmitting
-        session.logEntry?.status = head.status.code
-        session.logEntry?.bodyBytes = 0
         session.writesInFlight = 0
         var pending = head.bytes
+        beginLogEntry(of: session, status: head.status, headBytes: pending.count)
         for part in plan.body {
             switch part {
             case .bytes(let bytes):
@@ -317,11 +321,14 @@ final class HTTPServer {
         }
     }
 
+    /// Starts the access log's entry for the response about to be sent, if the server keeps a log.
+    private func beginLogEntry(of session: HTTPSession, status: HTTPStatus, headBytes: Int) {
+        session.logEntry?.beginResponse(client: session.connection.peerAddress?.host ?? "-", status: status.code,
+                                        headBytes: headBytes)
+    }
+
     private func responseSent(_ session: HTTPSession) {
-        if let entry = session.logEntry {
-            AccessLog.write(client: session.connection.peerAddress?.host ?? "-", requestLine: entry.requestLine,
-                            status: entry.status, bodyBytes: entry.bodyBytes)
-        }
+        session.logEntry?.writeSent()
         if session.closesAfterResponse || isShuttingDown { return reset(session) }
         waitForRequest(session)
     }
