@@ -437,9 +437,13 @@ public final class Buffer {
         let buffer = pointer
         var firstChunk = iovec()
         let written: Int
-        if !mayHoldFileRanges, evbuffer_peek(buffer, -1, nil, &firstChunk, 1) == 1 {
+        // (evbuffer_peek with no length fills at most the vectors it is given, so it returns 1 for
+        // any buffer that has bytes: one chunk is told by its length.)
+        if !mayHoldFileRanges, evbuffer_peek(buffer, -1, nil, &firstChunk, 1) == 1,
+           firstChunk.iov_len == evbuffer_get_length(buffer) {
             // All in one chunk of memory: a plain write, which the kernel takes more cheaply than
-            // evbuffer_write's writev of one vector (like the plain read above).
+            // evbuffer_write's writev of one vector (like the plain read above). Several chunks go
+            // out in one writev.
             written = systemWrite(descriptor, firstChunk.iov_base, firstChunk.iov_len)
             if written > 0 { evbuffer_drain(buffer, written) }
         } else {

@@ -129,6 +129,29 @@ import Testing
         #expect(try incoming.read(from: right) == 0, "end of stream")
     }
 
+    /// Bytes in several chunks go out in one system call (a gathering write), not one per chunk:
+    /// each write of a TCP socket with Nagle's algorithm off is a segment of its own, and the peer
+    /// would need a read per segment.
+    @Test func writesEveryChunkInOneCall() throws {
+        let (left, right) = try socketPair()
+        defer { close(left); close(right) }
+        let outgoing = Buffer()
+        for byte: UInt8 in 1...3 {
+            let chunk = Buffer()
+            chunk.append([UInt8](repeating: byte, count: 1000))
+            outgoing.moveAll(from: chunk)  // links the chunk: three chunks in all
+        }
+        var chunks = 0
+        outgoing.peek { _ in chunks += 1; return true }
+        #expect(chunks == 3)
+        #expect(try outgoing.write(to: left) == 3000)
+        #expect(outgoing.isEmpty)
+        let incoming = Buffer()
+        while try incoming.read(from: right) != nil {}
+        #expect(incoming.removeFirst(upTo: 3000) == [UInt8](repeating: 1, count: 1000) + [UInt8](repeating: 2, count: 1000)
+                    + [UInt8](repeating: 3, count: 1000))
+    }
+
     @Test func sendsAFileRangeToASocket() throws {
         let file = try temporaryFile(containing: Array("0123456789abcdefghij".utf8))
         let (left, right) = try socketPair()
