@@ -133,14 +133,11 @@ struct DocumentRoot {
         defer { closedir(stream) }
         var entries: [DirectoryEntry] = []
         while let entry = readdir(stream) {
-            // Only names a request can ask for are listed: a path with a control character or
-            // bytes that are not UTF-8 is refused with 400, so a link to such a name could only fail.
-            let servableName = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
-                let bytes = raw.prefix { $0 != 0 }
-                guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
-                return String(validating: bytes, as: UTF8.self)
+            // Only names a request can reach are listed (no control characters, valid UTF-8).
+            let reachableName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                RequestTarget.reachableName(raw.prefix { $0 != 0 })
             }
-            guard let name = servableName, name != ".", name != ".." else { continue }
+            guard let name = reachableName, name != ".", name != ".." else { continue }
             var info = stat()
             guard fstatat(dirfd(stream), name, &info, 0) == 0 else { continue }
             let kind = info.st_mode & S_IFMT

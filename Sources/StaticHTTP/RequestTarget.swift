@@ -35,7 +35,7 @@ public struct RequestTarget: Equatable, Sendable {
         guard let decoded = PercentEncoding.decode(path.utf8) else {
             throw RequestError(.badRequest, "malformed percent-escape in path")
         }
-        guard !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+        guard !decoded.contains(where: Self.isControlCharacter) else {
             throw RequestError(.badRequest, "NUL or control character in path")
         }
         guard String(validating: decoded, as: UTF8.self) != nil else {
@@ -57,6 +57,20 @@ public struct RequestTarget: Equatable, Sendable {
         let lastSegment = decoded.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).last ?? []
         hasTrailingSlash = segments.isEmpty || decoded.last == UInt8(ascii: "/")
             || lastSegment.elementsEqual([UInt8(ascii: ".")]) || lastSegment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")])
+    }
+
+    /// `name` as a file name a request target can reach, or nil when a target holding it is refused
+    /// with 400: a control character (NUL included) or bytes that are not UTF-8. A directory listing
+    /// shows only such names, since a link to any other could only fail.
+    public static func reachableName(_ name: some Collection<UInt8>) -> String? {
+        guard !name.contains(where: isControlCharacter) else { return nil }
+        return String(validating: name, as: UTF8.self)
+    }
+
+    /// Whether `byte` is a control character, which no path may hold (RFC 3986 has no place for it,
+    /// and a CR or LF would split a `Location` field or a log line).
+    private static func isControlCharacter(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x7F
     }
 
     /// The path relative to the root, `a/b/c` (empty for the root).

@@ -77,6 +77,16 @@ struct RequestTargetTests {
         }
     }
 
+    /// A name is reachable exactly when a target naming it resolves: what a listing may link to.
+    @Test func reachableNamesAreThoseATargetCanHold() {
+        #expect(RequestTarget.reachableName(Array("café <b>&.txt".utf8)) == "café <b>&.txt")
+        for bytes: [UInt8] in [[0x61, 0x0D, 0x0A], [0x61, 0x00], [0x7F], [0x63, 0x61, 0x66, 0xE9]] {
+            #expect(RequestTarget.reachableName(bytes) == nil, "\(bytes)")
+            let target = "/" + bytes.map { $0 < 0x10 ? "%0" + String($0, radix: 16) : "%" + String($0, radix: 16) }.joined()
+            #expect(resolve(target) == .failure(400), "\(target)")
+        }
+    }
+
     @Test func encodedPathIsSafeForHeaders() throws {
         let target = try RequestTarget(resolving: "/a%20%22quoted%22/%3Cb%3E?q=1")
         #expect(target.encodedPath(asDirectory: true) == "/a%20%22quoted%22/%3Cb%3E/")
