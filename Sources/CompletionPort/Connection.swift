@@ -156,7 +156,8 @@ extension CompletionPort {
 
         /// Reads up to `maxCount` bytes into `buffer` (WSARecv): completes with the count once at
         /// least one byte is there, with 0 and `.endOfStream` once the peer has closed, or with
-        /// `.failed` (including ETIMEDOUT after the read timeout).
+        /// `.failed` (including ETIMEDOUT after the read timeout). `maxCount` must be positive (the
+        /// process stops otherwise): a read of 0 bytes could not be told from an end of stream.
         public func read(into buffer: Buffer, maxCount: Int = 65_536, context: Context) {
             precondition(maxCount > 0, "read maxCount must be positive")
             pendingReads.push(PendingRead(buffer: buffer, context: context, maxCount: Int32(clamping: maxCount)))
@@ -201,8 +202,8 @@ extension CompletionPort {
         /// socket is corked until the transmission is written, so the file leaves in full segments.
         ///
         /// The connection takes ownership of `descriptor` and closes it, whatever happens. If the file
-        /// range cannot be queued (a bad descriptor, say), the connection is closed and its pending
-        /// writes complete with the error. If the file is cut shorter while it is sent, the
+        /// range cannot be queued (a bad descriptor, a negative offset or length, say), the connection
+        /// is closed and its pending writes complete with the error. If the file is cut shorter while it is sent, the
         /// transmission completes with `.failed(.fileTruncated)`.
         public func transmitFile(descriptor: Int32, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
                                  tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
@@ -241,7 +242,8 @@ extension CompletionPort {
         /// `tail` as one transmission; if the range cannot be added, fails the connection.
         private func transmit(length: Int64, head: [UInt8], tail: [UInt8], disconnectAfterwards: Bool, context: Context,
                               appendFileRange: (Buffer) throws -> Void) {
-            let total = head.count + Int(length) + tail.count
+            // A negative length is a range that cannot be queued: it fails below, counting nothing.
+            let total = head.count + Int(max(0, length)) + tail.count
             var fileError: LibeventError?
             queueWrite(.transmitFile, byteCount: total, disconnectAfterwards: disconnectAfterwards, context: context) { socket in
                 // Full segments for large files (TransmitFile's own behaviour, nginx's tcp_nopush);

@@ -197,11 +197,12 @@ public final class Buffer {
     }
 
     /// Moves up to `count` bytes from the front of `other` to the end of this buffer, copying as
-    /// little as possible. Returns how many bytes moved.
+    /// little as possible (none for a `count` of 0 or less). Returns how many bytes moved.
     @discardableResult
     public func move(upTo count: Int, from other: Buffer) -> Int {
         let available = other.count
-        guard available > 0 else { return 0 }
+        // libevent takes the count as size_t, where -1 would mean everything.
+        guard available > 0, count > 0 else { return 0 }
         let moved: Int
         if available <= count, adoptStorage(of: other) {
             moved = available
@@ -238,16 +239,18 @@ public final class Buffer {
     ///
     /// On success the buffer owns the descriptor and closes it once the range is sent or drained; on
     /// failure the caller still owns it.
-    /// - Throws: `LibeventError` when the range cannot be queued (or read, for a buffer that does
-    ///   not feed a socket).
+    /// - Throws: `LibeventError` when the range cannot be queued (EINVAL for a negative offset or
+    ///   length), or read, for a buffer that does not feed a socket.
     public func appendFile(descriptor: Int32, offset: Int64 = 0, length: Int64? = nil) throws {
+        guard offset >= 0 else { throw LibeventError("evbuffer_add_file", code: EINVAL) }
         // Not libevent's "to the end" (-1): that is the file's whole size, counted from `offset`.
         let length = try length ?? fileBytes(of: descriptor, from: offset)
         guard length >= 0 else { throw LibeventError("evbuffer_add_file", code: EINVAL) }
         // Not evbuffer_add_file: it maps the file into memory for a buffer that does not feed a
         // socket, and reading the mapping after the file was cut shorter kills the process (SIGBUS).
+        errno = 0  // libevent refuses some ranges without setting it
         guard let segment = evbuffer_file_segment_new(descriptor, offset, length, UInt32(EVBUF_FS_DISABLE_MMAP)) else {
-            throw LibeventError.lastError("evbuffer_add_file")
+            throw LibeventError("evbuffer_add_file", code: errno == 0 ? EINVAL : errno)
         }
         defer { evbuffer_file_segment_free(segment) }  // the buffer holds its own reference
         guard evbuffer_add_file_segment(pointer, segment, 0, -1) == 0 else {
@@ -271,6 +274,7 @@ public final class Buffer {
         guard segment.contains(offset: offset, length: length) else {
             throw LibeventError("evbuffer_add_file_segment", code: EINVAL)
         }
+        errno = 0  // libevent refuses some ranges without setting it
         guard evbuffer_add_file_segment(pointer, segment.pointer, offset, length) == 0 else {
             didShrink()  // nothing was added; a buffer you made may give its memory back
             throw LibeventError("evbuffer_add_file_segment", code: errno == 0 ? EINVAL : errno)
@@ -283,8 +287,10 @@ public final class Buffer {
     /// `pread` straight into the buffer's memory. For small ranges this is cheaper than
     /// `appendFile`'s sendfile, and lets them leave in one write with what precedes them. The caller
     /// keeps the descriptor.
-    /// - Throws: `LibeventError` when the read fails, or ends early (EIO: the file is shorter).
+    /// - Throws: `LibeventError` when the read fails, or ends early (EIO: the file is shorter), and
+    ///   EINVAL for a negative offset or length.
     public func appendContents(ofFile descriptor: Int32, offset: Int64 = 0, length: Int) throws {
+        guard offset >= 0, length >= 0 else { throw LibeventError("pread", code: EINVAL) }
         guard length > 0 else { return }
         var vector = iovec()
         let reserved = evbuffer_reserve_space(pointer, length, &vector, 1)
@@ -307,8 +313,9 @@ public final class Buffer {
 
     // MARK: Removing and looking
 
-    /// Discards up to `count` bytes from the front.
+    /// Discards up to `count` bytes from the front (none for a `count` of 0 or less).
     public func drain(_ count: Int) {
+        guard count > 0 else { return }  // libevent takes it as size_t: -1 would drain everything
         precondition(evbuffer_drain(pointer, count) == 0,
                      "evbuffer_drain failed")
         didShrink()
@@ -389,8 +396,10 @@ public final class Buffer {
     /// Reads up to `maxCount` bytes from `descriptor` straight into the buffer's memory (one `read`,
     /// or a `readv` when the space spans two chunks; no intermediate copy). Returns the count read
     /// (0: end of stream), or nil when the read would block.
-    /// - Throws: `LibeventError` for read errors other than EAGAIN/EINTR.
+    /// - Throws: `LibeventError` for read errors other than EAGAIN/EINTR, and EINVAL when `maxCount`
+    ///   is not positive (a read of 0 bytes could not tell an end of stream from nothing read).
     public func read(from descriptor: Int32, upTo maxCount: Int = 65_536) throws(LibeventError) -> Int? {
+        guard maxCount > 0 else { throw LibeventError("read", code: EINVAL) }
         // libevent's evbuffer_iovec is the system's iovec on POSIX systems, so readv fills the
         // reserved chunks directly.
         var vectors = (iovec(), iovec())

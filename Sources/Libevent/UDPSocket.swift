@@ -40,10 +40,14 @@ public final class UDPSocket {
         close()
     }
 
-    /// Receives one datagram of up to `maxCount` bytes (a longer one is truncated), or nil when none
-    /// is waiting. The datagram's `bytes` take only the memory its size needs, whatever `maxCount`.
-    /// - Throws: `LibeventError` for errors other than EAGAIN/EINTR.
+    /// Receives one datagram of up to `maxCount` bytes (a longer one is truncated; 0 takes the
+    /// datagram and none of its bytes), or nil when none is waiting. The datagram's `bytes` take
+    /// only the memory its size needs, whatever `maxCount`.
+    /// - Throws: `LibeventError` for errors other than EAGAIN/EINTR, and EINVAL for a negative
+    ///   `maxCount`.
     public func receive(maxCount: Int = 65_536) throws -> Datagram? {
+        // recvfrom takes the count as size_t: -1 would let a datagram overrun the scratch memory.
+        guard maxCount >= 0 else { throw LibeventError("recvfrom", code: EINVAL) }
         var sender = sockaddr_storage()
         var senderLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
         // Received into scratch memory and copied out at its size: an array made with `maxCount`

@@ -93,6 +93,14 @@ private func transmit(file: TemporaryFile, offset: Int64 = 0, length: Int64, hea
         #expect(result.firstBytes == Array("head".utf8))
     }
 
+    @Test func aNegativeLengthFailsTheTransmissionAndCountsNothing() throws {
+        let file = try TemporaryFile(contents: Array("0123456789".utf8))
+        let result = try transmit(file: file, length: -3, head: [], tail: [])
+        #expect(result.packet?.status == .failed(LibeventError("pread", code: EINVAL)))
+        #expect(result.packet?.bytesTransferred == 0)
+        #expect(result.received == 0)
+    }
+
     // A few seconds normally; sanitizer builds (make test-tsan) read the 3 GiB far more slowly.
     @Test(.timeLimit(.minutes(3)))
     func sendsASparseMultiGiBFileWithoutReadingItIntoMemory() throws {

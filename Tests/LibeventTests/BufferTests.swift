@@ -18,6 +18,8 @@ import Testing
         let buffer = Buffer()
         buffer.append(Array(0..<10))
         #expect(buffer.removeFirst(upTo: 3) == [0, 1, 2])
+        buffer.drain(-1)   // a count of 0 or less takes nothing (libevent would read -1 as all)
+        #expect(buffer.removeFirst(upTo: -1) == [] && buffer.count == 7)
         buffer.drain(2)
         #expect(buffer.removeFirst(upTo: 100) == [5, 6, 7, 8, 9])
         #expect(buffer.isEmpty)
@@ -28,6 +30,7 @@ import Testing
         let destination = Buffer()
         destination.append("a")
         source.append("bcdef")
+        #expect(destination.move(upTo: -1, from: source) == 0, "a count of 0 or less moves nothing")
         #expect(destination.move(upTo: 2, from: source) == 2)
         destination.moveAll(from: source)
         #expect(source.isEmpty)
@@ -233,7 +236,31 @@ import Testing
         #expect(throws: LibeventError.self, "a range past the end of the file") {
             try Buffer().appendFile(descriptor: file, offset: 0, length: 100)
         }
+        for (offset, length) in [(-4, Int64?(2)), (-4, nil), (0, -1)] as [(Int64, Int64?)] {
+            #expect(throws: LibeventError("evbuffer_add_file", code: EINVAL), "offset \(offset), length \(String(describing: length))") {
+                try Buffer().appendFile(descriptor: file, offset: offset, length: length)
+            }
+        }
+        for (offset, length) in [(-4, 2), (0, -1)] as [(Int64, Int)] {
+            #expect(throws: LibeventError("pread", code: EINVAL), "copying offset \(offset), length \(length)") {
+                try Buffer().appendContents(ofFile: file, offset: offset, length: length)
+            }
+        }
         #expect(openFileIdentity(file) != nil, "still the caller's after a failure")
+    }
+
+    @Test func aReadOfNoBytesIsRefusedRatherThanTakenForAnEndOfStream() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        defer { ends.forEach { close($0) } }
+        writeAll(ends[1], Array("waiting".utf8))
+        let buffer = Buffer()
+        for count in [0, -1] {
+            #expect(throws: LibeventError("read", code: EINVAL), "upTo: \(count)") {
+                try buffer.read(from: ends[0], upTo: count)
+            }
+        }
+        #expect(try buffer.read(from: ends[0]) == 7, "the bytes are still there")
     }
 
     #if canImport(Glibc)

@@ -150,4 +150,17 @@ import Testing
         // Kept datagrams must not each hold the 64 KiB they were received with.
         #expect(received[0].bytes.capacity < 1024, "capacity \(received[0].bytes.capacity)")
     }
+
+    @Test func aNegativeReceiveCountIsRefusedAndTheDatagramStaysWaiting() throws {
+        // recvfrom would take -1 as SIZE_MAX and write the datagram past the scratch memory.
+        let socket = try UDPSocket(binding: SocketAddress(parsing: "127.0.0.1:0"))
+        try socket.send(Array(repeating: 7, count: 60_000), to: socket.localAddress)
+        #expect(throws: LibeventError("recvfrom", code: EINVAL)) { try socket.receive(maxCount: -1) }
+        var datagram: UDPSocket.Datagram?
+        for _ in 0..<200 where datagram == nil {
+            datagram = try socket.receive()
+            if datagram == nil { usleep(5_000) }
+        }
+        #expect(datagram?.bytes.count == 60_000)
+    }
 }
