@@ -43,10 +43,13 @@ public final class DescriptorWatcher {
     ///   - timeout: fire with `.timeout` when nothing happened for this long (restarted by each event
     ///     of a persistent watcher).
     ///   - handler: runs from the loop with the events that fired.
-    /// - Throws: `LibeventError` when libevent cannot watch the descriptor (for example, a closed one).
+    /// - Throws: `LibeventError` when libevent cannot watch the descriptor (for example, a closed one),
+    ///   and EBADF for a negative one (the -1 of a failed `accept`), which libevent would accept and
+    ///   never report.
     public init(base: EventBase, descriptor: Int32, events: IOEvents, persistent: Bool = true,
                 edgeTriggered: Bool = false, timeout: Duration? = nil, handler: @escaping Handler) throws {
         base.confinement.check()
+        guard descriptor >= 0 else { throw LibeventError("event_add", code: EBADF) }
         self.base = base
         self.descriptor = descriptor
         self.events = events.subtracting(.timeout)

@@ -264,8 +264,10 @@ open class StreamSocket {
     /// Wraps the connected, non-blocking socket `descriptor`, which the new object owns and closes.
     ///
     /// - Throws: `LibeventError` when libevent cannot allocate the socket's events or buffers (the
-    ///   descriptor is then closed too).
+    ///   descriptor is then closed too), and EBADF for a negative descriptor (the -1 of a failed
+    ///   `accept` or `socket`), which would otherwise make a socket that silently never connects.
     public init(base: EventBase, descriptor: Int32) throws {
+        guard descriptor >= 0 else { throw LibeventError("StreamSocket", code: EBADF) }
         self.base = base
         try setUp(adopting: descriptor)
     }

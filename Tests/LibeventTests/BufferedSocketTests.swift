@@ -247,6 +247,11 @@ import Testing
         #expect(events == [.readTimeout])
     }
 
+    @Test func theMinusOneOfAFailedAcceptIsRefusedRatherThanWrappedAsASilentSocket() throws {
+        let base = try EventBase()
+        #expect(throws: LibeventError("StreamSocket", code: EBADF)) { try BufferedSocket(base: base, descriptor: -1) }
+    }
+
     @Test func endOfStreamAndRefusedConnectionsAreEvents() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()

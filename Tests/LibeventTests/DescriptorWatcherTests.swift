@@ -116,4 +116,15 @@ import Testing
         try runBounded(base) { weakWatcher == nil }
         #expect(weakWatcher == nil)
     }
+
+    @Test func theMinusOneOfAFailedAcceptIsRefused() throws {
+        let base = try EventBase()
+        // libevent would take -1 and never report it: a port of C select code that forgot to check
+        // accept's result would wait for that client for ever.
+        for descriptor: Int32 in [-1, .min] {
+            #expect(throws: LibeventError("event_add", code: EBADF), "descriptor \(descriptor)") {
+                try DescriptorWatcher(base: base, descriptor: descriptor, events: .read) { _, _ in }
+            }
+        }
+    }
 }
