@@ -35,4 +35,16 @@ import Testing
         #expect(count == 2)
         #expect(weakWatcher == nil)
     }
+
+    @Test func aNumberThatIsNoSignalOrCannotBeCaughtIsRefused() throws {
+        let base = try EventBase()
+        for number: Int32 in [0, -1, 1000, .max] {
+            #expect(throws: LibeventError.self, "signal \(number)") {
+                try SignalWatcher(base: base, signal: number) { _, _ in }
+            }
+        }
+        #expect(throws: LibeventError.self, "SIGKILL cannot be caught") {
+            try SignalWatcher(base: base, signal: SIGKILL) { _, _ in }
+        }
+    }
 }
