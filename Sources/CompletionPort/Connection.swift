@@ -203,8 +203,8 @@ extension CompletionPort {
         ///
         /// The connection takes ownership of `descriptor` and closes it, whatever happens. If the file
         /// range cannot be queued (a bad descriptor, a negative offset or length, say), the connection
-        /// is closed and its pending writes complete with the error. If the file is cut shorter while it is sent, the
-        /// transmission completes with `.failed(.fileTruncated)`.
+        /// is closed and its pending writes complete with the error. If the file is cut shorter while
+        /// it is sent, the transmission completes with `.failed(.fileTruncated)`.
         public func transmitFile(descriptor: Int32, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
                                  tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
             var ownsDescriptor = true
