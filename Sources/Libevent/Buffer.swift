@@ -250,7 +250,7 @@ public final class Buffer {
         // socket, and reading the mapping after the file was cut shorter kills the process (SIGBUS).
         errno = 0  // libevent refuses some ranges without setting it
         guard let segment = evbuffer_file_segment_new(descriptor, offset, length, UInt32(EVBUF_FS_DISABLE_MMAP)) else {
-            throw LibeventError("evbuffer_add_file", code: errno == 0 ? EINVAL : errno)
+            throw LibeventError.lastError("evbuffer_add_file", orIfUnset: EINVAL)
         }
         defer { evbuffer_file_segment_free(segment) }  // the buffer holds its own reference
         guard evbuffer_add_file_segment(pointer, segment, 0, -1) == 0 else {
@@ -277,7 +277,7 @@ public final class Buffer {
         errno = 0  // libevent refuses some ranges without setting it
         guard evbuffer_add_file_segment(pointer, segment.pointer, offset, length) == 0 else {
             didShrink()  // nothing was added; a buffer you made may give its memory back
-            throw LibeventError("evbuffer_add_file_segment", code: errno == 0 ? EINVAL : errno)
+            throw LibeventError.lastError("evbuffer_add_file_segment", orIfUnset: EINVAL)
         }
         mayHoldFileRanges = true
         didGrow()

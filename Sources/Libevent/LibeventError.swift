@@ -30,6 +30,12 @@ public struct LibeventError: Error, Equatable, CustomStringConvertible {
         LibeventError(operation, code: errno)
     }
 
+    /// `lastError(operation)`, or `fallback` when `errno` is 0: for libevent calls that refuse some
+    /// arguments without setting it (clear `errno` before the call).
+    static func lastError(_ operation: String, orIfUnset fallback: Int32) -> LibeventError {
+        LibeventError(operation, code: errno == 0 ? fallback : errno)
+    }
+
     /// `"bind: Address already in use (errno 98)"`, or `"event_add failed"` when there is no errno.
     public var description: String {
         guard code != 0 else { return "\(operation) failed" }

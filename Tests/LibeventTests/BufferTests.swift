@@ -250,17 +250,16 @@ import Testing
     }
 
     @Test func aReadOfNoBytesIsRefusedRatherThanTakenForAnEndOfStream() throws {
-        var ends: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
-        defer { ends.forEach { close($0) } }
-        writeAll(ends[1], Array("waiting".utf8))
+        let (mine, theirs) = try socketPair()
+        defer { close(mine); close(theirs) }
+        writeAll(theirs, Array("waiting".utf8))
         let buffer = Buffer()
         for count in [0, -1] {
             #expect(throws: LibeventError("read", code: EINVAL), "upTo: \(count)") {
-                try buffer.read(from: ends[0], upTo: count)
+                try buffer.read(from: mine, upTo: count)
             }
         }
-        #expect(try buffer.read(from: ends[0]) == 7, "the bytes are still there")
+        #expect(try buffer.read(from: mine) == 7, "the bytes are still there")
     }
 
     #if canImport(Glibc)
