@@ -128,7 +128,8 @@ extension CompletionPort {
 
         /// Sets how long a pending read may wait for data, and a pending write for the peer to take
         /// bytes, before completing with `.failed` (errno ETIMEDOUT). Nil: no limit. Applies to this
-        /// and later sockets of the connection.
+        /// and later sockets of the connection. A read timeout of a second or more may fire up to a
+        /// fifteenth of it (at most a second) late, as `StreamSocket.setTimeouts` explains.
         public func setTimeouts(read: Duration?, write: Duration?) {
             readTimeout = CompactTimeout(read)
             writeTimeout = CompactTimeout(write)

@@ -7,7 +7,7 @@ import Darwin
 /// An optional timeout in 8 bytes rather than the 24 of a `Duration?`: whole microseconds (the
 /// precision of libevent's `timeval` timeouts), -1 for none. For state kept per connection, where
 /// each byte counts thousands of times; shared by the modules of this package.
-package struct CompactTimeout {
+package struct CompactTimeout: Equatable {
     private let microseconds: Int64
 
     /// `duration` rounded down to the microsecond, as `timeval` does (negative: zero); nil: none.

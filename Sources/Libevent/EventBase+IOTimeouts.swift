@@ -1,13 +1,13 @@
 internal import CLibevent
 
-/// How the base registers descriptor events that have a timeout (a socket's read and write events,
-/// a `DescriptorWatcher`): through libevent's common-timeout queues while few distinct durations
-/// are in use.
+/// How the base registers descriptor events that have a timeout (a socket's write event, its read
+/// event when the read timeout is too short for the base's sweep, a `DescriptorWatcher`): through
+/// libevent's common-timeout queues while few distinct durations are in use.
 ///
-/// libevent re-adds a persistent event with its timeout every time it fires, so a connection's idle
-/// timeout is re-armed after every read. In the timer heap that is an O(log n) update (about 250
+/// libevent re-adds a persistent event with its timeout every time it fires, so such a timeout is
+/// re-armed after every event. In the timer heap that is an O(log n) update (about 250
 /// instructions a message with 1,000 connections); events that share a common timeout sit in a
-/// queue in expiry order, where re-arming is a move to its tail.
+/// queue in expiry order, where re-arming is a move to its tail (still about 240).
 extension EventBase {
     /// The most distinct durations given a common-timeout queue (libevent allows 256 a base);
     /// events with further ones go into the timer heap.

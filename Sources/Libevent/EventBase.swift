@@ -78,6 +78,13 @@ public final class EventBase {
     /// The timeouts of descriptor events, each with the common-timeout form libevent made for it
     /// (EventBase+IOTimeouts.swift).
     @exclusivity(unchecked) var commonTimeouts: [(requested: timeval, common: timeval)] = []
+    /// The sweeps of sockets' read timeouts, one per duration (ReadTimeoutSweep.swift).
+    @exclusivity(unchecked) var readTimeoutSweeps: [ReadTimeoutSweep] = []
+
+    /// The shortest read timeout counted in rounds by a sweep (which fires up to a fifteenth of the
+    /// duration, and at most a second, late); shorter ones are libevent's timeouts on the socket's
+    /// read event. Tests lower it to sweep short timeouts; set it before any socket reads.
+    package var sweptReadTimeoutMinimum: Duration = .seconds(1)
 
     /// Creates an event base with libevent's best back-end (epoll on Linux, kqueue on macOS).
     ///
@@ -102,6 +109,7 @@ public final class EventBase {
 
     deinit {
         if let flushEvent { event_free(flushEvent) }
+        readTimeoutSweeps.forEach { $0.freeTimer() }
         spareBuffers.removeAll { evbuffer_free($0) }
         spareSocketBuffers.removeAll { $0.release() }
         event_base_free(pointer)

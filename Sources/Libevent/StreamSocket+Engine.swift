@@ -62,15 +62,17 @@ enum SocketReadSize {
 ///   as that returns): it writes at once (write, writev for several chunks, or sendfile for file
 ///   ranges, until the kernel stops taking bytes). Only when the kernel takes less than everything
 ///   does the socket make a write event and wait for writability, with the write timeout.
-/// - Timeouts: a few distinct durations (a server's idle timeout) use libevent's common-timeout
-///   queues, so re-arming a read's timeout after every read costs O(1), not a timer-heap update.
+/// - Timeouts: a read timeout of a second or more is counted in rounds by the base's sweep for its
+///   duration (ReadTimeoutSweep.swift), so a read only zeroes a counter. Shorter read timeouts and
+///   write timeouts are libevent's timeouts on the events, in its common-timeout queues while few
+///   distinct durations are in use (a re-arm is then O(1), not a timer-heap update).
 /// - Memory: both buffers go back to the base's spares when empty (the `Buffer` object too, when
 ///   nothing else references it), so an idle connection holds only its object and its read event.
 extension StreamSocket {
     /// Creates the read event for `descriptor` and makes it the socket's.
     func attachDescriptor(_ descriptor: Int32) throws {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        guard let read = event_new(base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), streamSocketReadReady, context) else {
+        guard let read = event_new(base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), streamSocketReadCallback, context) else {
             throw LibeventError.lastError("event_new")
         }
         readEvent = read
@@ -78,6 +80,7 @@ extension StreamSocket {
 
     /// Frees the events (which unregisters them); the descriptor stays open.
     func freeEvents() {
+        stopReadTimeoutSweep()
         if let readEvent { event_free(readEvent) }
         readEvent = nil
         readArmed = false
@@ -119,7 +122,7 @@ extension StreamSocket {
         let shouldRead = self.shouldRead
         if shouldRead != readInterest {
             readInterest = shouldRead
-            if shouldRead { arm(readEvent, timeout: readTimeout); readArmed = true }
+            if shouldRead { startReading(readEvent) } else { stopReadTimeoutSweep() }
         }
         if !wantsWrite, writeArmed {
             freeWriteEvent()
@@ -149,19 +152,40 @@ extension StreamSocket {
         writeOutput()
     }
 
+    /// Registers the read event (unless it is) and starts the read timeout: in the base's sweep
+    /// for its duration, or else as libevent's timeout on the event, which each registration
+    /// restarts.
+    private func startReading(_ readEvent: OpaquePointer) {
+        if let sweep = base.readTimeoutSweep(for: readTimeoutStorage) {
+            if !readArmed { arm(readEvent, timeout: nil) }
+            startReadTimeoutSweep(sweep)
+        } else {
+            arm(readEvent, timeout: readTimeout)
+        }
+        readArmed = true
+    }
+
+    /// The read event's timeout, when the read timeout is libevent's rather than a sweep's.
+    private func eventTimeout(forRead timeout: CompactTimeout) -> Duration? {
+        base.readTimeoutSweep(for: timeout) == nil ? timeout.duration : nil
+    }
+
     func applyTimeouts(read: Duration?, write: Duration?) {
-        let clearsRead = readTimeout != nil && read == nil
+        let oldEventTimeout = eventTimeout(forRead: readTimeoutStorage)
+        stopReadTimeoutSweep()
         let clearsWrite = writeTimeout != nil && write == nil
         readTimeout = read
         writeTimeout = write
         if let readEvent, readArmed {
-            if clearsRead {
+            let newEventTimeout = eventTimeout(forRead: readTimeoutStorage)
+            if oldEventTimeout != nil, newEventTimeout == nil {
                 // A persistent event keeps its last timeout until it is assigned afresh.
                 event_del(readEvent)
-                event_assign(readEvent, base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), streamSocketReadReady,
+                event_assign(readEvent, base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), streamSocketReadCallback,
                              Unmanaged.passUnretained(self).toOpaque())
             }
-            arm(readEvent, timeout: read)
+            arm(readEvent, timeout: newEventTimeout)
+            if readInterest, let sweep = base.readTimeoutSweep(for: readTimeoutStorage) { startReadTimeoutSweep(sweep) }
         }
         if let writeEvent, writeArmed {
             if clearsWrite { event_del(writeEvent) }
@@ -224,6 +248,7 @@ extension StreamSocket {
         guard inputRoom > 0 else { return updateInterest() }
         var ending: Event?
         if readAvailableInput(ending: &ending) {
+            idleReadRounds = 0
             isHandlingInput = true
             streamDidRead()
             isHandlingInput = false
@@ -273,6 +298,7 @@ extension StreamSocket {
     private func stopReading(reporting event: Event) {
         wantsRead = false
         readInterest = false
+        stopReadTimeoutSweep()
         event_del(readEvent!)
         readArmed = false
         streamDidReport(event)
@@ -329,6 +355,45 @@ extension StreamSocket {
         return written
     }
 }
+
+// MARK: Read timeouts in a sweep
+
+extension StreamSocket {
+    /// Has `sweep` (the base's for `readTimeout`) count this socket's idle rounds, from zero.
+    private func startReadTimeoutSweep(_ sweep: ReadTimeoutSweep) {
+        idleReadRounds = 0
+        guard !isWatchedByReadTimeoutSweep else { return }
+        isWatchedByReadTimeoutSweep = true
+        sweep.watch()
+    }
+
+    /// Takes the socket out of its read-timeout sweep, if it is in one: reading stopped, the
+    /// socket closed, or its timeout is about to change.
+    func stopReadTimeoutSweep() {
+        guard isWatchedByReadTimeoutSweep else { return }
+        isWatchedByReadTimeoutSweep = false
+        base.readTimeoutSweep(for: readTimeoutStorage)!.unwatch()
+    }
+
+    /// `sweep` counted its last idle round on this socket: the read timed out, unless a handler
+    /// that ran after the count has since closed the socket or changed its reading or timeout.
+    func readTimeoutExpired(in sweep: ReadTimeoutSweep) {
+        guard isOpen, isWatchedByReadTimeoutSweep, readTimeoutStorage == sweep.duration,
+              idleReadRounds >= sweep.rounds else { return }
+        stopReading(reporting: .readTimeout)
+    }
+
+    /// The socket whose read event `event` is, or nil for any other event.
+    static func readingSocket(of event: OpaquePointer) -> StreamSocket? {
+        guard let callback = event_get_callback(event),
+              unsafeBitCast(callback, to: UnsafeRawPointer.self) == unsafeBitCast(streamSocketReadCallback, to: UnsafeRawPointer.self),
+              let context = event_get_callback_arg(event) else { return nil }
+        return Unmanaged<StreamSocket>.fromOpaque(context).takeUnretainedValue()
+    }
+}
+
+/// The read events' callback, one C function pointer that `readingSocket(of:)` can recognise.
+private let streamSocketReadCallback: event_callback_fn = streamSocketReadReady
 
 private func streamSocketReadReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
     Unmanaged<StreamSocket>.fromOpaque(context!).takeUnretainedValue().readReady(Int32(what))

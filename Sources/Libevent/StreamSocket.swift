@@ -101,7 +101,7 @@ open class StreamSocket {
     // connection is mostly this object, so it is kept small: no optionals that need a tag byte,
     // timeouts in microseconds, the output limit in 32 bits, the flags and the read size in one
     // 16-bit word, the descriptor read from the read event, and what most sockets never need in a
-    // box of its own. The fields end at byte 78 of the object, so that a subclass can add three
+    // box of its own. The fields end at byte 80 of the object, so that a subclass can add three
     // words and still fit a 112-byte allocation (the completion model's connection sockets do).
 
     // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
@@ -111,11 +111,14 @@ open class StreamSocket {
     @exclusivity(unchecked) private var outputBuffer: Buffer?
     /// The event on the descriptor for reading, from `attachDescriptor` to `close()`.
     @exclusivity(unchecked) var readEvent: OpaquePointer?
-    @exclusivity(unchecked) private var readTimeoutStorage = CompactTimeout(nil)
+    @exclusivity(unchecked) private(set) var readTimeoutStorage = CompactTimeout(nil)
     @exclusivity(unchecked) private var writeTimeoutStorage = CompactTimeout(nil)
     @exclusivity(unchecked) private var uncommon: UncommonState?
     @exclusivity(unchecked) private var outputLimitBytes: Int32 = -1
     @exclusivity(unchecked) private var flags: Flags = [.isOpen, .wantsWrite]
+    /// The rounds of the base's read-timeout sweep since the last read, while the sweep watches the
+    /// socket (ReadTimeoutSweep.swift).
+    @exclusivity(unchecked) var idleReadRounds: UInt16 = 0
 
     /// What most sockets never set (watermarks) or need only while connecting or while a write
     /// waits for the kernel, in a box made only when needed.
@@ -163,6 +166,7 @@ open class StreamSocket {
         static let closesWhenFlushed = Flags(rawValue: 1 << 9)
         static let lastReadWasSmall = Flags(rawValue: 1 << 10)
         static let isHandlingInput = Flags(rawValue: 1 << 11)
+        static let isWatchedByReadTimeoutSweep = Flags(rawValue: 1 << 15)
         /// Where `readSize` is kept: log2(size / SocketReadSize.smallest), 0 to 6.
         static let readSizeShift: UInt16 = 12
         static let readSizeMask: UInt16 = 7 << readSizeShift
@@ -231,6 +235,12 @@ open class StreamSocket {
     var isHandlingInput: Bool {
         get { flag(.isHandlingInput) }
         set { setFlag(.isHandlingInput, newValue) }
+    }
+    /// Whether the base's sweep for `readTimeout` counts this socket's idle rounds: while reading
+    /// is wanted with a swept duration.
+    var isWatchedByReadTimeoutSweep: Bool {
+        get { flag(.isWatchedByReadTimeoutSweep) }
+        set { setFlag(.isWatchedByReadTimeoutSweep, newValue) }
     }
     /// The outcome of a connect that finished at once (errno, 0 for success), or nil.
     var immediateConnectResult: Int32? {
@@ -342,6 +352,11 @@ open class StreamSocket {
     /// Sets the read and write timeouts (nil: none). A timeout is reported to `didReport(_:)` and
     /// disables that direction. The read timeout restarts with every read; the write timeout runs
     /// while output waits for the peer to take it.
+    ///
+    /// A read timeout of a second or more is checked in rounds, for every socket of the base with
+    /// that duration at once, so that a read costs no timer update: it fires up to a fifteenth of
+    /// the duration (and at most a second) after it expires. Shorter ones, and write timeouts, fire
+    /// on time.
     public func setTimeouts(read: Duration?, write: Duration?) {
         checkOpen()
         applyTimeouts(read: read, write: write)
