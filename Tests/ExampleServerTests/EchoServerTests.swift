@@ -71,15 +71,17 @@ struct EchoServerTests {
         #expect(server.terminate() == 0)
     }
 
+    /// One second: the shortest idle timeout that the socket models count in the base's sweep, as
+    /// they do the default of 60 s (it may fire up to a fifteenth of the timeout late).
     @Test(arguments: EchoVariant.all)
     func idleConnectionIsClosedAfterTheTimeout(variant: EchoVariant) throws {
-        let (server, address) = try variant.start(["--idle-timeout", "0.5"])
+        let (server, address) = try variant.start(["--idle-timeout", "1"])
         let idle = try blockingClient(to: address)
         defer { close(idle) }
         let started = ContinuousClock.now
         #expect(readAvailable(idle).isEmpty, "the server closes the idle connection")
         let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(400) && waited < .seconds(4), "closed after \(waited)")
+        #expect(waited >= .milliseconds(990) && waited < .seconds(4), "closed after \(waited)")
         #expect(server.terminate() == 0)
     }
 
