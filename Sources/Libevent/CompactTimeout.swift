@@ -8,7 +8,8 @@ import Darwin
 /// precision of libevent's `timeval` timeouts), -1 for none. For state kept per connection, where
 /// each byte counts thousands of times; shared by the modules of this package.
 package struct CompactTimeout: Equatable {
-    private let microseconds: Int64
+    /// The timeout in microseconds, -1 for none.
+    package let microseconds: Int64
 
     /// `duration` rounded down to the microsecond, as `timeval` does (negative: zero); nil: none.
     package init(_ duration: Duration?) {

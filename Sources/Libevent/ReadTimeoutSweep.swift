@@ -38,8 +38,7 @@ final class ReadTimeoutSweep {
     /// A sweep for `duration` (positive) on `base`, idle until a socket is watched.
     init(base: EventBase, duration: Duration) {
         self.duration = CompactTimeout(duration)
-        let time = timeval(duration)
-        let micros = max(1, Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_usec))
+        let micros = max(1, self.duration.microseconds)
         // n periods of at least `micros / n` each cover the duration; a count that reaches n + 1
         // was last reset at least n periods ago.
         let periods = min(max(Self.fewestPeriods, (micros + Self.longestPeriodMicroseconds - 1) / Self.longestPeriodMicroseconds),

@@ -165,27 +165,24 @@ extension StreamSocket {
         readArmed = true
     }
 
-    /// The read event's timeout, when the read timeout is libevent's rather than a sweep's.
-    private func eventTimeout(forRead timeout: CompactTimeout) -> Duration? {
-        base.readTimeoutSweep(for: timeout) == nil ? timeout.duration : nil
-    }
-
     func applyTimeouts(read: Duration?, write: Duration?) {
-        let oldEventTimeout = eventTimeout(forRead: readTimeoutStorage)
+        // Whether the read event carries libevent's timeout now: the read timeout is not swept.
+        let hadEventTimeout = readTimeout != nil && base.readTimeoutSweep(for: readTimeoutStorage) == nil
         stopReadTimeoutSweep()
         let clearsWrite = writeTimeout != nil && write == nil
         readTimeout = read
         writeTimeout = write
         if let readEvent, readArmed {
-            let newEventTimeout = eventTimeout(forRead: readTimeoutStorage)
-            if oldEventTimeout != nil, newEventTimeout == nil {
+            let sweep = base.readTimeoutSweep(for: readTimeoutStorage)
+            let eventTimeout = sweep == nil ? read : nil
+            if hadEventTimeout, eventTimeout == nil {
                 // A persistent event keeps its last timeout until it is assigned afresh.
                 event_del(readEvent)
                 event_assign(readEvent, base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), streamSocketReadCallback,
                              Unmanaged.passUnretained(self).toOpaque())
             }
-            arm(readEvent, timeout: newEventTimeout)
-            if readInterest, let sweep = base.readTimeoutSweep(for: readTimeoutStorage) { startReadTimeoutSweep(sweep) }
+            arm(readEvent, timeout: eventTimeout)
+            if readInterest, let sweep { startReadTimeoutSweep(sweep) }
         }
         if let writeEvent, writeArmed {
             if clearsWrite { event_del(writeEvent) }
