@@ -54,5 +54,15 @@ extension CompletionPort {
         /// The connection the operation ran on (for accepts, the connection that was accepted
         /// into); nil for posted packets.
         public let connection: Connection?
+
+        @inlinable init(key: Key, operation: CompletionOperation, bytesTransferred: Int, status: CompletionStatus,
+                        context: Context, connection: Connection?) {
+            self.key = key
+            self.operation = operation
+            self.bytesTransferred = bytesTransferred
+            self.status = status
+            self.context = context
+            self.connection = connection
+        }
     }
 }

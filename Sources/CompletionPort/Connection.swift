@@ -39,72 +39,91 @@ extension CompletionPort {
         public static var copyThreshold: Int64 { 16_384 }
 
         // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
-        // the CPU of a completion-model echo): they are private to this object, used on the base's
-        // thread only, and no access to them spans a call that could reach back into them.
+        // the CPU of a completion-model echo): only this object uses them (they are internal only to
+        // be usable from its inlinable code), on the base's thread, and no access to them spans a
+        // call that could reach back into them.
         //
         // The order of the stored properties is the layout: the small fields fill the gap after
         // `pendingReads`, so that with a one-byte key and a reference context the object takes 115
         // bytes, a 128-byte allocation.
-        @exclusivity(unchecked) private var socket: ConnectionSocket?
-        @exclusivity(unchecked) private var uncommon: UncommonState?
-        private var readTimeout = CompactTimeout(nil)
-        private var writeTimeout = CompactTimeout(nil)
-        @exclusivity(unchecked) private var pendingReads = FIFO<PendingRead>()
+        @usableFromInline @exclusivity(unchecked) var socket: ConnectionSocket?
+        @usableFromInline @exclusivity(unchecked) var uncommon: UncommonState?
+        @usableFromInline var readTimeout = CompactTimeout(nil)
+        @usableFromInline var writeTimeout = CompactTimeout(nil)
+        @usableFromInline @exclusivity(unchecked) var pendingReads = FIFO<PendingRead>()
         /// The completion key the connection was associated with.
         public let key: Key
-        @exclusivity(unchecked) private var isCorked = false
-        @exclusivity(unchecked) private var sawEndOfStream = false
-        @exclusivity(unchecked) private var pendingWrites = FIFO<PendingWrite>()
+        @usableFromInline @exclusivity(unchecked) var isCorked = false
+        @usableFromInline @exclusivity(unchecked) var sawEndOfStream = false
+        @usableFromInline @exclusivity(unchecked) var pendingWrites = FIFO<PendingWrite>()
 
-        private struct PendingRead {
-            let buffer: Buffer
-            let context: Context
+        @usableFromInline struct PendingRead {
+            @usableFromInline let buffer: Buffer
+            @usableFromInline let context: Context
             /// At most 2 GiB (a larger `maxCount` counts as 2 GiB), in 32 bits to keep the queue small.
-            let maxCount: Int32
+            @usableFromInline let maxCount: Int32
+
+            @inlinable init(buffer: Buffer, context: Context, maxCount: Int32) {
+                self.buffer = buffer
+                self.context = context
+                self.maxCount = maxCount
+            }
         }
 
-        private struct PendingWrite {
-            let byteCount: Int
-            let context: Context
-            let operation: CompletionOperation
-            let disconnectAfterwards: Bool
+        @usableFromInline struct PendingWrite {
+            @usableFromInline let byteCount: Int
+            @usableFromInline let context: Context
+            @usableFromInline let operation: CompletionOperation
+            @usableFromInline let disconnectAfterwards: Bool
+
+            @inlinable init(byteCount: Int, context: Context, operation: CompletionOperation, disconnectAfterwards: Bool) {
+                self.byteCount = byteCount
+                self.context = context
+                self.operation = operation
+                self.disconnectAfterwards = disconnectAfterwards
+            }
         }
 
         /// What most connections never need (a server's accepted connections have neither a
         /// connect in progress nor, usually, a failure), in a box made only when needed.
-        private final class UncommonState {
+        ///
+        /// Its properties skip the run-time exclusivity check (read on every read and write: whether
+        /// something has failed), for the same reasons as the connection's own.
+        @usableFromInline final class UncommonState {
             /// Why reads can no longer succeed, once something has failed.
-            var readFailure: CompletionStatus?
+            @usableFromInline @exclusivity(unchecked) var readFailure: CompletionStatus?
             /// Why writes can no longer succeed, once something has failed.
-            var writeFailure: CompletionStatus?
+            @usableFromInline @exclusivity(unchecked) var writeFailure: CompletionStatus?
             /// The context of a `connect(to:context:)` that has not completed yet.
-            var pendingConnect: Context?
+            @usableFromInline @exclusivity(unchecked) var pendingConnect: Context?
+
+            @inlinable init() {}
         }
 
         /// Reads fail with this status from now on (nil: they may succeed).
-        private var readFailure: CompletionStatus? {
+        @inlinable var readFailure: CompletionStatus? {
             get { uncommon?.readFailure }
             set { uncommonState(creatingIf: newValue != nil)?.readFailure = newValue }
         }
 
         /// Writes fail with this status from now on (nil: they may succeed).
-        private var writeFailure: CompletionStatus? {
+        @inlinable var writeFailure: CompletionStatus? {
             get { uncommon?.writeFailure }
             set { uncommonState(creatingIf: newValue != nil)?.writeFailure = newValue }
         }
 
         /// The context of a connect in progress, if any.
-        private var pendingConnect: Context? {
+        @inlinable var pendingConnect: Context? {
             get { uncommon?.pendingConnect }
             set { uncommonState(creatingIf: newValue != nil)?.pendingConnect = newValue }
         }
 
-        private func uncommonState(creatingIf needed: Bool) -> UncommonState? {
+        @inlinable func uncommonState(creatingIf needed: Bool) -> UncommonState? {
             if uncommon == nil, needed { uncommon = UncommonState() }
             return uncommon
         }
 
-        init(port: CompletionPort, key: Key) {
+        @usableFromInline init(port: CompletionPort, key: Key) {
             self.port = port
             self.key = key
         }
@@ -114,10 +133,10 @@ extension CompletionPort {
         }
 
         /// Whether the connection has a socket (accepted or connecting/connected, not yet reset).
-        public var isConnected: Bool { socket != nil }
+        @inlinable public var isConnected: Bool { socket != nil }
 
         /// The socket's descriptor, or -1 when idle.
-        public var descriptor: Int32 { socket?.descriptor ?? -1 }
+        @inlinable public var descriptor: Int32 { socket?.descriptor ?? -1 }
 
         /// Whether this and later sockets of the connection send small writes at once (TCP_NODELAY,
         /// Nagle's algorithm off). Request/response servers want this: otherwise a response head
@@ -130,7 +149,7 @@ extension CompletionPort {
         /// bytes, before completing with `.failed` (errno ETIMEDOUT). Nil: no limit. Applies to this
         /// and later sockets of the connection. A read timeout of a second or more may fire up to a
         /// fifteenth of it (at most a second) late, as `StreamSocket.setTimeouts` explains.
-        public func setTimeouts(read: Duration?, write: Duration?) {
+        @inlinable public func setTimeouts(read: Duration?, write: Duration?) {
             readTimeout = CompactTimeout(read)
             writeTimeout = CompactTimeout(write)
             socket?.setTimeouts(read: read, write: write)
@@ -139,7 +158,7 @@ extension CompletionPort {
         // MARK: Operations
 
         /// Connects to `address` (ConnectEx); completes with `.connect` and `.success` or `.failed`.
-        public func connect(to address: SocketAddress, context: Context) {
+        @inlinable public func connect(to address: SocketAddress, context: Context) {
             precondition(socket == nil, "connect on a connection that is already connected; reset it first")
             do {
                 let socket = try ConnectionSocket(base: port.base, owner: self, report: Self.reportToConnection)
@@ -159,7 +178,7 @@ extension CompletionPort {
         /// least one byte is there, with 0 and `.endOfStream` once the peer has closed, or with
         /// `.failed` (including ETIMEDOUT after the read timeout). `maxCount` must be positive (the
         /// process stops otherwise): a read of 0 bytes could not be told from an end of stream.
-        public func read(into buffer: Buffer, maxCount: Int = 65_536, context: Context) {
+        @inlinable public func read(into buffer: Buffer, maxCount: Int = 65_536, context: Context) {
             precondition(maxCount > 0, "read maxCount must be positive")
             pendingReads.push(PendingRead(buffer: buffer, context: context, maxCount: Int32(clamping: maxCount)))
             guard let socket, readFailure == nil, !sawEndOfStream, socket.inputCount == 0 else {
@@ -172,7 +191,7 @@ extension CompletionPort {
         /// with the count once all have been handed to the kernel. When the connection has already
         /// failed or is not connected, the write completes with the error and the bytes stay in
         /// `buffer`: empty it before reusing it for another client.
-        public func write(_ buffer: Buffer, context: Context) {
+        @inlinable public func write(_ buffer: Buffer, context: Context) {
             let count = buffer.count
             queueWrite(.write, byteCount: count, disconnectAfterwards: false, context: context) {
                 $0.output.moveAll(from: buffer)
@@ -180,14 +199,14 @@ extension CompletionPort {
         }
 
         /// Sends a copy of `bytes` (WSASend).
-        public func write(_ bytes: [UInt8], context: Context) {
+        @inlinable public func write(_ bytes: [UInt8], context: Context) {
             queueWrite(.write, byteCount: bytes.count, disconnectAfterwards: false, context: context) {
                 $0.output.append(bytes)
             }
         }
 
         /// Sends the UTF-8 bytes of `text` (WSASend).
-        public func write(_ text: String, context: Context) {
+        @inlinable public func write(_ text: String, context: Context) {
             queueWrite(.write, byteCount: text.utf8.count, disconnectAfterwards: false, context: context) {
                 $0.output.append(text)
             }
@@ -206,7 +225,7 @@ extension CompletionPort {
         /// range cannot be queued (a bad descriptor, a negative offset or length, say), the connection
         /// is closed and its pending writes complete with the error. If the file is cut shorter while
         /// it is sent, the transmission completes with `.failed(.fileTruncated)`.
-        public func transmitFile(descriptor: Int32, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
+        @inlinable public func transmitFile(descriptor: Int32, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
                                  tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
             var ownsDescriptor = true
             transmit(length: length, head: head, tail: tail, disconnectAfterwards: disconnectAfterwards,
@@ -224,7 +243,7 @@ extension CompletionPort {
         /// `transmitFile(descriptor:...)` for `length` bytes of `segment` from `offset` within it,
         /// which the connection shares instead of owning: the same segment can go out on many
         /// connections at once, and stays the caller's.
-        public func transmitFile(_ segment: FileSegment, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
+        @inlinable public func transmitFile(_ segment: FileSegment, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
                                  tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
             transmit(length: length, head: head, tail: tail, disconnectAfterwards: disconnectAfterwards,
                      context: context) { output in
@@ -241,7 +260,7 @@ extension CompletionPort {
 
         /// Queues `head`, the `length` file bytes that `appendFileRange` adds to the output, and
         /// `tail` as one transmission; if the range cannot be added, fails the connection.
-        private func transmit(length: Int64, head: [UInt8], tail: [UInt8], disconnectAfterwards: Bool, context: Context,
+        @inlinable func transmit(length: Int64, head: [UInt8], tail: [UInt8], disconnectAfterwards: Bool, context: Context,
                               appendFileRange: (Buffer) throws -> Void) {
             // A negative length is a range that cannot be queued: it fails below, counting nothing.
             let total = head.count + Int(max(0, length)) + tail.count
@@ -270,33 +289,33 @@ extension CompletionPort {
         /// Closes the socket and makes the connection reusable for a new accept or connect
         /// (DisconnectEx / TF_REUSE_SOCKET): pending operations complete with `.cancelled`, then the
         /// reset completes with `.success`.
-        public func reset(context: Context) {
+        @inlinable public func reset(context: Context) {
             cancelAndClose()
             complete(.reset, 0, .success, context)
         }
 
         /// Closes the socket now; pending operations complete with `.cancelled` (CancelIo followed by
         /// closesocket). The connection can be accepted into or connected again later.
-        public func close() {
+        @inlinable public func close() {
             cancelAndClose()
         }
 
         // MARK: Completion
 
         /// Completes the operations whose outcome is already known; called from the loop.
-        func serviceCompletedOperations() {
+        @inlinable func serviceCompletedOperations() {
             serviceReads()
             // Writes complete once the output has drained, or at once when they can no longer
             // succeed (a failed write can leave bytes in the output that will never leave).
             if socket == nil || writeFailure != nil || socket?.outputCount == 0 { serviceWrites() }
         }
 
-        private func complete(_ operation: CompletionOperation, _ bytes: Int, _ status: CompletionStatus, _ context: Context) {
+        @inlinable func complete(_ operation: CompletionOperation, _ bytes: Int, _ status: CompletionStatus, _ context: Context) {
             port.enqueue(Packet(key: key, operation: operation, bytesTransferred: bytes, status: status,
                                 context: context, connection: self))
         }
 
-        private func serviceReads() {
+        @inlinable func serviceReads() {
             while !pendingReads.isEmpty {
                 if let socket, socket.inputCount > 0, let read = pendingReads.pop() {
                     let moved = read.buffer.move(upTo: Int(read.maxCount), from: socket.input)
@@ -318,7 +337,7 @@ extension CompletionPort {
         /// The status every further read completes with once reads can no longer succeed (a
         /// failure, the peer's end of stream, no socket), when nothing buffered is left to read;
         /// nil while reads may still succeed.
-        private var finalReadStatus: CompletionStatus? {
+        @inlinable var finalReadStatus: CompletionStatus? {
             if let readFailure { return readFailure }
             if sawEndOfStream { return .endOfStream }
             if socket == nil { return .failed(LibeventError("read", code: ENOTCONN)) }
@@ -327,7 +346,7 @@ extension CompletionPort {
 
         /// Completes every pending write: with success once the output has drained, or with the
         /// failure once writes can no longer succeed (a failed socket, or none).
-        private func serviceWrites() {
+        @inlinable func serviceWrites() {
             guard socket != nil, writeFailure == nil else {
                 return failWrites(writeFailure ?? .failed(LibeventError("write", code: ENOTCONN)))
             }
@@ -346,7 +365,7 @@ extension CompletionPort {
         /// Completes every pending write with `status`. Each reports the bytes of it the kernel had
         /// taken, as a failed WSASend reports its partial count: the writes' bytes leave the output in
         /// issue order, so all but the `unsent` bytes still in it were taken (nil: none were).
-        private func failWrites(_ status: CompletionStatus, unsent: Int? = nil) {
+        @inlinable func failWrites(_ status: CompletionStatus, unsent: Int? = nil) {
             guard !pendingWrites.isEmpty else { return }
             var writes: [PendingWrite] = []
             while let write = pendingWrites.pop() { writes.append(write) }
@@ -361,11 +380,11 @@ extension CompletionPort {
 
         /// The bytes the socket's output still holds, while it holds exactly the unsent part of the
         /// pending writes (nothing has failed yet); nil when not.
-        private var unsentBytesOfPendingWrites: Int? {
+        @inlinable var unsentBytesOfPendingWrites: Int? {
             writeFailure == nil ? socket?.outputCount : nil
         }
 
-        private func queueWrite(_ operation: CompletionOperation, byteCount: Int, disconnectAfterwards: Bool,
+        @inlinable func queueWrite(_ operation: CompletionOperation, byteCount: Int, disconnectAfterwards: Bool,
                                 context: Context, fill: (ConnectionSocket) -> Void) {
             pendingWrites.push(PendingWrite(byteCount: byteCount, context: context, operation: operation,
                                             disconnectAfterwards: disconnectAfterwards))
@@ -377,18 +396,18 @@ extension CompletionPort {
         // MARK: The socket beneath
 
         /// Takes the descriptor of an accepted connection; called by the listener.
-        func attachAccepted(descriptor: Int32) throws {
+        @inlinable func attachAccepted(descriptor: Int32) throws {
             precondition(socket == nil, "accept into a connection that is still connected; reset it first")
             attach(try ConnectionSocket(base: port.base, descriptor: descriptor, owner: self, report: Self.reportToConnection))
         }
 
         /// Hands a socket's report to its connection. It captures nothing, so (once specialised for
         /// the port's key and context types) it is a plain function, with no context to allocate.
-        private static var reportToConnection: (AnyObject, ConnectionSocket.Report) -> Void {
+        @inlinable static var reportToConnection: (AnyObject, ConnectionSocket.Report) -> Void {
             { connection, report in unsafeDowncast(connection, to: Connection.self).socketReported(report) }
         }
 
-        private func attach(_ socket: ConnectionSocket) {
+        @inlinable func attach(_ socket: ConnectionSocket) {
             self.socket = socket
             isCorked = false
             uncommon = nil
@@ -397,7 +416,7 @@ extension CompletionPort {
             if sendsImmediately { try? socket.setNoDelay(true) }
         }
 
-        func socketReported(_ report: ConnectionSocket.Report) {
+        @inlinable func socketReported(_ report: ConnectionSocket.Report) {
             port.handleSocketReport {
                 switch report {
                 case .input: serviceReads()
@@ -407,7 +426,7 @@ extension CompletionPort {
             }
         }
 
-        private func socketEvent(_ event: StreamSocket.Event) {
+        @inlinable func socketEvent(_ event: StreamSocket.Event) {
             switch event {
             case .connected:
                 if let context = pendingConnect {
@@ -437,7 +456,7 @@ extension CompletionPort {
             }
         }
 
-        private func cancelAndClose() {
+        @inlinable func cancelAndClose() {
             if let context = pendingConnect {
                 pendingConnect = nil
                 complete(.connect, 0, .cancelled, context)
@@ -447,7 +466,7 @@ extension CompletionPort {
             detachSocket()
         }
 
-        private func detachSocket() {
+        @inlinable func detachSocket() {
             socket?.close()
             socket = nil
         }
@@ -458,9 +477,9 @@ extension CompletionPort {
 /// closure slots of its own. (Not generic: overrides in a generic subclass would run unspecialised,
 /// looking up type metadata on every call. For the same reason the connection is reached through a
 /// function made in specialised code, not through a protocol.)
-final class ConnectionSocket: StreamSocket {
+@usableFromInline final class ConnectionSocket: StreamSocket {
     /// What the socket reports.
-    enum Report {
+    @usableFromInline enum Report {
         case input, drained, event(Event)
     }
 
@@ -470,13 +489,13 @@ final class ConnectionSocket: StreamSocket {
     /// Passes a report to `owner`.
     private let report: (AnyObject, Report) -> Void
 
-    init(base: EventBase, descriptor: Int32, owner: AnyObject, report: @escaping (AnyObject, Report) -> Void) throws {
+    @usableFromInline init(base: EventBase, descriptor: Int32, owner: AnyObject, report: @escaping (AnyObject, Report) -> Void) throws {
         self.owner = owner
         self.report = report
         try super.init(base: base, descriptor: descriptor)
     }
 
-    init(base: EventBase, owner: AnyObject, report: @escaping (AnyObject, Report) -> Void) throws {
+    @usableFromInline init(base: EventBase, owner: AnyObject, report: @escaping (AnyObject, Report) -> Void) throws {
         self.owner = owner
         self.report = report
         try super.init(base: base)
@@ -498,6 +517,6 @@ final class ConnectionSocket: StreamSocket {
 }
 
 /// Closes a descriptor the connection took ownership of (`close` inside the class is its own method).
-private func closeFileDescriptor(_ descriptor: Int32) {
+@usableFromInline func closeFileDescriptor(_ descriptor: Int32) {
     _ = close(descriptor)
 }

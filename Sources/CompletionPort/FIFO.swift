@@ -5,41 +5,42 @@
 /// pending read and one pending write) never allocates, and costs one word besides its element.
 /// Elements are moved in and out, never copied (a copy of a packet costs a retain per reference
 /// in it). Not copyable, since copies would share the overflow.
-struct FIFO<Element>: ~Copyable {
+@usableFromInline struct FIFO<Element>: ~Copyable {
     /// The elements after the oldest, from `head` on (the slots before `head` are empty).
     ///
     /// Its properties skip Swift's run-time exclusivity check (four checks per pop of a busy port's
     /// packets, more than the pop itself): the overflow is private to its queue, whose owner uses
     /// it on one thread, and no access spans a call that could reach back into it.
-    private final class Overflow {
-        @exclusivity(unchecked) var elements: [Element?] = []
-        @exclusivity(unchecked) var head = 0
+    @usableFromInline final class Overflow {
+        @usableFromInline @exclusivity(unchecked) var elements: [Element?] = []
+        @usableFromInline @exclusivity(unchecked) var head = 0
+        @inlinable init() {}
     }
 
-    private var overflow: Overflow?
-    private var oldest: Element?
+    @usableFromInline var overflow: Overflow?
+    @usableFromInline var oldest: Element?
     /// Whether the overflow and its storage are kept once empty, for the next burst (a port's one
     /// queue of packets), rather than freed (a connection's queues, kept per client).
-    private let keepsStorage: Bool
+    @usableFromInline let keepsStorage: Bool
 
     /// An empty queue; `keepingStorage` keeps the overflow's storage once empty, for a queue that
     /// fills and drains in bursts and exists once, not per client.
-    init(keepingStorage: Bool = false) {
+    @inlinable init(keepingStorage: Bool = false) {
         keepsStorage = keepingStorage
     }
 
     /// Whether nothing is queued.
-    var isEmpty: Bool { oldest == nil }
+    @inlinable var isEmpty: Bool { oldest == nil }
 
     /// The number of queued elements.
-    var count: Int {
+    @inlinable var count: Int {
         guard oldest != nil else { return 0 }
         guard let overflow else { return 1 }
         return 1 + overflow.elements.count - overflow.head
     }
 
     /// Adds `element` at the back.
-    mutating func push(_ element: consuming Element) {
+    @inlinable mutating func push(_ element: consuming Element) {
         if oldest == nil {
             oldest = consume element
         } else if let overflow {
@@ -52,7 +53,7 @@ struct FIFO<Element>: ~Copyable {
     }
 
     /// Removes and returns the oldest element, if any.
-    mutating func pop() -> Element? {
+    @inlinable mutating func pop() -> Element? {
         guard let element = oldest.take() else { return nil }
         guard let overflow, overflow.head < overflow.elements.count else { return element }
         oldest = overflow.elements[overflow.head].take()

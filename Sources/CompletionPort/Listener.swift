@@ -15,10 +15,10 @@ extension CompletionPort {
         /// The bound address; with port 0, the port the kernel picked.
         public let localAddress: SocketAddress
 
-        private var listener: Libevent.Listener?
-        private var pendingAccepts = FIFO<(connection: Connection, context: Context)>()
+        @usableFromInline var listener: Libevent.Listener?
+        @usableFromInline var pendingAccepts = FIFO<(connection: Connection, context: Context)>()
 
-        init(port: CompletionPort, key: Key, address: SocketAddress, backlog: Int32) throws {
+        @inlinable init(port: CompletionPort, key: Key, address: SocketAddress, backlog: Int32) throws {
             self.port = port
             self.key = key
             let listener = try Libevent.Listener(base: port.base, address: address, backlog: backlog) { _, _, _ in }
@@ -33,10 +33,10 @@ extension CompletionPort {
         }
 
         /// How many accepts are waiting for a client.
-        public var pendingAcceptCount: Int { pendingAccepts.count }
+        @inlinable public var pendingAcceptCount: Int { pendingAccepts.count }
 
         /// Whether the listener is taking connections (at least one accept is pending).
-        public var isAccepting: Bool { listener != nil && !pendingAccepts.isEmpty }
+        @inlinable public var isAccepting: Bool { listener != nil && !pendingAccepts.isEmpty }
 
         /// Called when accepting fails (EMFILE, ENFILE...): the listener pauses and retries by itself.
         public var onAcceptError: ((LibeventError) -> Void)? {
@@ -49,7 +49,7 @@ extension CompletionPort {
         /// Issues an accept into the idle `connection` (AcceptEx): when a client connects, the
         /// connection takes it over and a packet with this listener's key, `.accept`, `.success` and
         /// `context` is delivered. Accepts complete in the order they were issued.
-        public func accept(into connection: Connection, context: Context) {
+        @inlinable public func accept(into connection: Connection, context: Context) {
             precondition(!connection.isConnected, "accept into a connection that is still connected; reset it first")
             guard let listener else {
                 return port.enqueue(Packet(key: key, operation: .accept, bytesTransferred: 0, status: .cancelled,
@@ -61,7 +61,7 @@ extension CompletionPort {
 
         /// Stops listening: pending accepts complete with `.cancelled`; connections already accepted
         /// are not affected.
-        public func close() {
+        @inlinable public func close() {
             listener?.close()
             listener = nil
             while let (connection, context) = pendingAccepts.pop() {
@@ -70,7 +70,7 @@ extension CompletionPort {
             }
         }
 
-        private func accepted(_ descriptor: Int32) {
+        @inlinable func accepted(_ descriptor: Int32) {
             guard let (connection, context) = pendingAccepts.pop() else {
                 preconditionFailure("a paused listener delivered a connection")
             }

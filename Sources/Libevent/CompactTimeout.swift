@@ -7,12 +7,12 @@ import Darwin
 /// An optional timeout in 8 bytes rather than the 24 of a `Duration?`: whole microseconds (the
 /// precision of libevent's `timeval` timeouts), -1 for none. For state kept per connection, where
 /// each byte counts thousands of times; shared by the modules of this package.
-package struct CompactTimeout: Equatable {
+@usableFromInline package struct CompactTimeout: Equatable {
     /// The timeout in microseconds, -1 for none.
     package let microseconds: Int64
 
     /// `duration` rounded down to the microsecond, as `timeval` does (negative: zero); nil: none.
-    package init(_ duration: Duration?) {
+    @usableFromInline package init(_ duration: Duration?) {
         guard let duration else {
             microseconds = -1
             return
@@ -22,5 +22,5 @@ package struct CompactTimeout: Equatable {
     }
 
     /// The timeout, or nil for none.
-    package var duration: Duration? { microseconds < 0 ? nil : .microseconds(microseconds) }
+    @usableFromInline package var duration: Duration? { microseconds < 0 ? nil : .microseconds(microseconds) }
 }

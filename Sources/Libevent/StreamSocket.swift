@@ -80,10 +80,10 @@ open class StreamSocket {
     }
 
     /// The number of bytes in `input`, without making a `Buffer` object for an empty one.
-    package var inputCount: Int { inputBuffer?.count ?? 0 }
+    @usableFromInline package var inputCount: Int { inputBuffer?.count ?? 0 }
 
     /// The number of bytes in `output`, without making a `Buffer` object for an empty one.
-    package var outputCount: Int { outputBuffer?.count ?? 0 }
+    @usableFromInline package var outputCount: Int { outputBuffer?.count ?? 0 }
 
     /// Whether the socket holds a `Buffer` object for its input or output now (tests, diagnostics).
     package var holdsBufferObjects: Bool { inputBuffer != nil || outputBuffer != nil }
