@@ -1,7 +1,8 @@
 # Sourced by every benchmark: where the peers are built, the C compiler, and how the Swift servers
-# are built (the way `make run` builds file-server: release, with cross-module optimisation, which
-# lets the compiler specialise the library's generic completion port for each server's key and
-# context types; the SwiftNIO peers get the same flag).
+# are built (the way `make run` builds file-server: release, with cross-module optimisation; the
+# SwiftNIO peers get the same flag). The completion port no longer needs the flag to be specialised
+# for each server's key and context types (its code is inlinable): `instructions.sh` measures the
+# completion echo built without it too.
 bin=Benchmarks/bin
 mkdir -p "$bin"
 cc=${CC:-cc}
