@@ -64,7 +64,8 @@ public final class CompletionPort<Key, Context> {
 
     /// Queues a packet of your own (PostQueuedCompletionStatus), for example a shutdown request.
     /// It is delivered from the loop, after the packets already queued.
-    @inlinable public func post(key: Key, context: Context, bytesTransferred: Int = 0, status: CompletionStatus = .success) {
+    @inlinable public func post(key: Key, context: Context, bytesTransferred: Int = 0,
+                                status: CompletionStatus = .success) {
         enqueue(Packet(key: key, operation: .posted, bytesTransferred: bytesTransferred, status: status,
                        context: context, connection: nil))
     }

@@ -76,7 +76,8 @@ extension CompletionPort {
             @usableFromInline let operation: CompletionOperation
             @usableFromInline let disconnectAfterwards: Bool
 
-            @inlinable init(byteCount: Int, context: Context, operation: CompletionOperation, disconnectAfterwards: Bool) {
+            @inlinable init(byteCount: Int, context: Context, operation: CompletionOperation,
+                            disconnectAfterwards: Bool) {
                 self.byteCount = byteCount
                 self.context = context
                 self.operation = operation
@@ -226,7 +227,7 @@ extension CompletionPort {
         /// is closed and its pending writes complete with the error. If the file is cut shorter while
         /// it is sent, the transmission completes with `.failed(.fileTruncated)`.
         @inlinable public func transmitFile(descriptor: Int32, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
-                                 tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
+                                            tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
             var ownsDescriptor = true
             transmit(length: length, head: head, tail: tail, disconnectAfterwards: disconnectAfterwards,
                      context: context) { output in
@@ -243,8 +244,9 @@ extension CompletionPort {
         /// `transmitFile(descriptor:...)` for `length` bytes of `segment` from `offset` within it,
         /// which the connection shares instead of owning: the same segment can go out on many
         /// connections at once, and stays the caller's.
-        @inlinable public func transmitFile(_ segment: FileSegment, offset: Int64 = 0, length: Int64, head: [UInt8] = [],
-                                 tail: [UInt8] = [], disconnectAfterwards: Bool = false, context: Context) {
+        @inlinable public func transmitFile(_ segment: FileSegment, offset: Int64 = 0, length: Int64,
+                                            head: [UInt8] = [], tail: [UInt8] = [], disconnectAfterwards: Bool = false,
+                                            context: Context) {
             transmit(length: length, head: head, tail: tail, disconnectAfterwards: disconnectAfterwards,
                      context: context) { output in
                 if length > Self.copyThreshold {
@@ -260,8 +262,8 @@ extension CompletionPort {
 
         /// Queues `head`, the `length` file bytes that `appendFileRange` adds to the output, and
         /// `tail` as one transmission; if the range cannot be added, fails the connection.
-        @inlinable func transmit(length: Int64, head: [UInt8], tail: [UInt8], disconnectAfterwards: Bool, context: Context,
-                              appendFileRange: (Buffer) throws -> Void) {
+        @inlinable func transmit(length: Int64, head: [UInt8], tail: [UInt8], disconnectAfterwards: Bool,
+                                 context: Context, appendFileRange: (Buffer) throws -> Void) {
             // A negative length is a range that cannot be queued: it fails below, counting nothing.
             let total = head.count + Int(max(0, length)) + tail.count
             var fileError: LibeventError?
@@ -310,15 +312,17 @@ extension CompletionPort {
             if socket == nil || writeFailure != nil || socket?.outputCount == 0 { serviceWrites() }
         }
 
-        @inlinable func complete(_ operation: CompletionOperation, _ bytes: Int, _ status: CompletionStatus, _ context: Context) {
+        @inlinable func complete(_ operation: CompletionOperation, _ bytes: Int, _ status: CompletionStatus,
+                                 _ context: Context) {
             port.enqueue(Packet(key: key, operation: operation, bytesTransferred: bytes, status: status,
                                 context: context, connection: self))
         }
 
         @inlinable func serviceReads() {
             while !pendingReads.isEmpty {
-                if withSocket({ $0.inputCount > 0 }) == true, let read = pendingReads.pop() {
-                    let moved = withSocket { read.buffer.move(upTo: Int(read.maxCount), from: $0.input) } ?? 0
+                if let input = withSocket({ $0.inputCount > 0 ? $0.input : nil }) ?? nil,
+                   let read = pendingReads.pop() {
+                    let moved = read.buffer.move(upTo: Int(read.maxCount), from: input)
                     complete(.read, moved, .success, read.context)
                 } else if let status = finalReadStatus, let read = pendingReads.pop() {
                     complete(.read, 0, status, read.context)
@@ -387,7 +391,7 @@ extension CompletionPort {
         }
 
         @inlinable func queueWrite(_ operation: CompletionOperation, byteCount: Int, disconnectAfterwards: Bool,
-                                context: Context, fill: (ConnectionSocket) -> Void) {
+                                   context: Context, fill: (ConnectionSocket) -> Void) {
             pendingWrites.push(PendingWrite(byteCount: byteCount, context: context, operation: operation,
                                             disconnectAfterwards: disconnectAfterwards))
             guard writeFailure == nil, let outputCount = withSocket({ fill($0); return $0.outputCount }) else {
@@ -503,7 +507,8 @@ extension CompletionPort {
     /// Passes a report to `owner`.
     private let report: (AnyObject, Report) -> Void
 
-    @usableFromInline init(base: EventBase, descriptor: Int32, owner: AnyObject, report: @escaping (AnyObject, Report) -> Void) throws {
+    @usableFromInline init(base: EventBase, descriptor: Int32, owner: AnyObject,
+                           report: @escaping (AnyObject, Report) -> Void) throws {
         self.owner = owner
         self.report = report
         try super.init(base: base, descriptor: descriptor)
