@@ -5,8 +5,9 @@ public struct HTTPStatus: Equatable, Hashable, Sendable, CustomStringConvertible
     /// The reason phrase sent after the code.
     public let reason: String
 
-    /// A status with `code` and `reason`.
+    /// A status with `code` (three digits: 100 to 999) and `reason`.
     public init(_ code: Int, _ reason: String) {
+        precondition((100...999).contains(code), "an HTTP status code has three digits")
         self.code = code
         self.reason = reason
     }

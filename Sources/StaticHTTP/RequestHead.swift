@@ -107,14 +107,14 @@ public struct RequestHead: Sendable {
     ///   431 when the header block is longer than `maxHeaderBlockLength`, whether or not the head is
     ///   complete yet: the caller never needs to buffer more than `maxHeadLength` bytes.
     public static func headLength(in bytes: UnsafeRawBufferPointer) throws(RequestError) -> Int? {
-        guard let firstNewline = bytes.firstIndex(of: 0x0A) else {
+        guard let firstNewline = bytes[...].firstIndex(ofByte: 0x0A) else {
             if bytes.count > maxRequestLineLength + 1 { throw RequestError(.uriTooLong, "request line too long") }
             return nil
         }
         if firstNewline > maxRequestLineLength + 1 { throw RequestError(.uriTooLong, "request line too long") }
         var lineStart = firstNewline + 1
         while lineStart < bytes.count {
-            guard let newline = bytes[lineStart...].firstIndex(of: 0x0A) else { break }
+            guard let newline = bytes[lineStart...].firstIndex(ofByte: 0x0A) else { break }
             let lineLength = newline - lineStart
             if lineLength == 0 || (lineLength == 1 && bytes[lineStart] == 0x0D) { return newline + 1 }
             lineStart = newline + 1
@@ -139,9 +139,9 @@ public struct RequestHead: Sendable {
             throw RequestError(.badRequest, "empty request")
         }
         // Exactly two spaces: method SP target SP version, the first two not empty.
-        guard let firstSpace = first.firstIndex(of: 0x20),
-              let secondSpace = first[(firstSpace + 1)...].firstIndex(of: 0x20),
-              !first[(secondSpace + 1)...].contains(0x20),
+        guard let firstSpace = first.firstIndex(ofByte: 0x20),
+              let secondSpace = first[(firstSpace + 1)...].firstIndex(ofByte: 0x20),
+              first[(secondSpace + 1)...].firstIndex(ofByte: 0x20) == nil,
               firstSpace > first.startIndex, secondSpace > firstSpace + 1 else {
             throw RequestError(.badRequest, "malformed request line")
         }
@@ -153,7 +153,7 @@ public struct RequestHead: Sendable {
             throw RequestError(.badRequest, "malformed request target")
         }
         let v = version.startIndex
-        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[v + 6] == UInt8(ascii: "."),
+        guard version.count == 8, version.starts(withASCII: "HTTP/"), version[v + 6] == UInt8(ascii: "."),
               isDigit(version[v + 5]), isDigit(version[v + 7]) else {
             throw RequestError(.badRequest, "malformed HTTP version")
         }
@@ -169,7 +169,7 @@ public struct RequestHead: Sendable {
         var hosts = 0
         while let line = lines.next() {
             if line.isEmpty, lines.restIsBlank { break }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            guard let colon = line.firstIndex(ofByte: UInt8(ascii: ":")) else {
                 throw RequestError(.badRequest, "header line without a colon")
             }
             let name = line[line.startIndex..<colon]
@@ -207,7 +207,7 @@ private struct HeadLines {
         guard !finished else { return nil }
         let rest = bytes[position...]
         let end: Int
-        if let newline = rest.firstIndex(of: 0x0A) {
+        if let newline = rest.firstIndex(ofByte: 0x0A) {
             end = newline
             position = newline + 1
         } else {
@@ -243,8 +243,12 @@ private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 /// Whether two field names are equal ignoring ASCII case (names are tokens), without allocating:
 /// this runs for every field lookup of every request.
 private func namesMatch(_ lhs: String, _ rhs: String) -> Bool {
-    lhs.utf8.count == rhs.utf8.count  // most names differ in length: no byte comparison
-        && lhs.utf8.elementsEqual(rhs.utf8) { asciiLowercased($0) == asciiLowercased($1) }
+    guard lhs.utf8.count == rhs.utf8.count else { return false }  // most names differ in length
+    return lhs.withUTF8Bytes { left in
+        rhs.withUTF8Bytes { right in
+            left.indices.allSatisfy { asciiLowercased(left[$0]) == asciiLowercased(right[$0]) }
+        }
+    }
 }
 
 private func asciiLowercased(_ byte: UInt8) -> UInt8 {

@@ -15,41 +15,65 @@ public struct ResponseHead: Sendable {
     /// Appends a field. `value` must not contain CR or LF (callers build values from validated or
     /// encoded parts; this is checked).
     public mutating func add(_ name: String, _ value: String) {
-        var value = value
-        precondition(value.withUTF8 { !$0.contains { $0 == 0x0D || $0 == 0x0A } }, "header value with CR/LF")
+        precondition(value.withUTF8Bytes { !$0.contains { $0 == 0x0D || $0 == 0x0A } }, "header value with CR/LF")
         fields.append((name, value))
     }
 
     /// `HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n` as bytes.
     public var bytes: [UInt8] { bytes(followedBy: []) }
 
-    /// The head's bytes followed by `body`, in one array allocated once.
+    /// The head's bytes followed by `body`, in one array of exactly their size, written in one pass
+    /// (this runs for every response).
     public func bytes(followedBy body: ArraySlice<UInt8>) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 } + body.count)
-        bytes.appendUTF8(of: "HTTP/1.1 ")
-        bytes.appendUTF8(of: String(status.code))
-        bytes.append(0x20)
-        bytes.appendUTF8(of: status.reason)
-        bytes.append(contentsOf: [0x0D, 0x0A])
-        for field in fields {
-            bytes.appendUTF8(of: field.name)
-            bytes.append(contentsOf: [0x3A, 0x20])
-            bytes.appendUTF8(of: field.value)
-            bytes.append(contentsOf: [0x0D, 0x0A])
+        let statusLineLength = "HTTP/1.1 200 ".utf8.count + status.reason.utf8.count + 2  // any three digits
+        let fieldsLength = fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        let total = statusLineLength + fieldsLength + 2 + body.count
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initializedCount in
+            var output = ByteOutput(buffer)
+            output.append("HTTP/1.1 ")
+            output.appendDigits(of: status.code)
+            output.append(" ")
+            output.append(status.reason)
+            output.append("\r\n")
+            for field in fields {
+                output.append(field.name)
+                output.append(": ")
+                output.append(field.value)
+                output.append("\r\n")
+            }
+            output.append("\r\n")
+            body.withUnsafeBytes { output.append($0) }
+            initializedCount = output.count
         }
-        bytes.append(contentsOf: [0x0D, 0x0A])
-        bytes += body
-        return bytes
     }
 }
 
-extension [UInt8] {
-    /// Appends the UTF-8 bytes of `text` with one copy (`append(contentsOf: text.utf8)` goes byte by
-    /// byte).
-    mutating func appendUTF8(of text: String) {
-        var text = text
-        text.withUTF8 { append(contentsOf: $0) }
+/// Writes bytes one after the other into a buffer that the caller sized to fit them all.
+private struct ByteOutput {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        self.buffer = buffer
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count <= buffer.count - count, "response head larger than computed")
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        (buffer.baseAddress! + count).initialize(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
+    }
+
+    /// Appends the UTF-8 bytes of `text` with one copy.
+    mutating func append(_ text: String) {
+        text.withUTF8Bytes { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends the three decimal digits of a status code.
+    mutating func appendDigits(of code: Int) {
+        withUnsafeBytes(of: (UInt8(48 + code / 100), UInt8(48 + code / 10 % 10), UInt8(48 + code % 10))) {
+            append($0)
+        }
     }
 }
 

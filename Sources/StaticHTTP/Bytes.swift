@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Byte-level helpers for reading and writing heads, where the generic collection algorithms would
+// go one byte at a time through several layers of indices (this code runs for every request).
+
+extension Slice where Base == UnsafeRawBufferPointer {
+    /// The index of the first `byte`, found with `memchr`.
+    func firstIndex(ofByte byte: UInt8) -> Int? {
+        guard !isEmpty, let start = base.baseAddress else { return nil }
+        guard let found = memchr(start + startIndex, Int32(byte), count) else { return nil }
+        return start.distance(to: UnsafeRawPointer(found))
+    }
+
+    /// Whether the bytes begin with the bytes of `prefix`.
+    func starts(withASCII prefix: StaticString) -> Bool {
+        guard count >= prefix.utf8CodeUnitCount else { return false }
+        guard prefix.utf8CodeUnitCount > 0 else { return true }
+        return memcmp(base.baseAddress! + startIndex, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+    }
+}
+
+extension String {
+    /// Calls `body` with the string's UTF-8 bytes: in place when they are stored contiguously (native
+    /// strings, small ones included), else from a contiguous copy.
+    func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return copy.withUTF8(body)
+    }
+}
