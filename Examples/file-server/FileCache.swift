@@ -33,6 +33,8 @@ final class FileCache {
         let body: Body
         /// When the entry stops being used.
         let expires: ContinuousClock.Instant
+        /// Its heads for the plain GET, ready to send.
+        let wholeFileHeads = WholeFileHeads()
     }
 
     /// Files up to this size are read into memory (and sent with their head in one write); larger

@@ -215,7 +215,7 @@ final class HTTPServer {
         }
         let now = ContinuousClock.now
         if let cached = fileCache.entry(for: request.target, now: now) {
-            return send(cached.file, body: cached.body, answering: request, to: session)
+            return send(cached, answering: request, to: session)
         }
         let target: RequestTarget
         do {
@@ -247,6 +247,28 @@ final class HTTPServer {
         write(head, body: sendsBody ? response.body[...] : [], to: session)
     }
 
+    /// Answers `request` for a cached file. The usual request, a plain GET, gets the head the file
+    /// keeps ready for this second and this session's `Connection` field (made by the general path
+    /// below the first time); other requests take the general path.
+    private func send(_ cached: FileCache.Entry, answering request: RequestHead, to session: HTTPSession) {
+        guard FileResponse.answersWithWholeFile(request) else {
+            return send(cached.file, body: cached.body, answering: request, to: session)
+        }
+        let head = cached.wholeFileHeads.head(second: currentDate().second, ending: headEnding(of: session)) {
+            var plan = FileResponse(request: request, file: cached.file, boundary: boundary)
+            addCommonFields(to: &plan.head, session)
+            return plan.head.bytes
+        }
+        switch cached.body {
+        case .bytes(let content):
+            write(head + content, headLength: head.count, status: .ok, to: session)
+        case .segment(let segment):
+            let size = cached.file.metadata.size
+            transmit(head: head, status: .ok, parts: size > 0 ? [.file(0...(size - 1))] : [], segment: segment,
+                     to: session)
+        }
+    }
+
     /// Answers `request` for `file`, whose bytes are `body`: from memory, head and body in one
     /// write, or with sendfile.
     private func send(_ file: FileDescription, body: FileCache.Body, answering request: RequestHead,
@@ -255,7 +277,8 @@ final class HTTPServer {
         addCommonFields(to: &plan.head, session)  // in place: the plan's fields are not shared yet
         switch body {
         case .bytes(let content): send(plan, content: content, to: session)
-        case .segment(let segment): transmit(plan, segment: segment, to: session)
+        case .segment(let segment):
+            transmit(head: plan.head.bytes, status: plan.head.status, parts: plan.body, segment: segment, to: session)
         }
     }
 
@@ -275,23 +298,29 @@ final class HTTPServer {
 
     /// Writes a head that has the common fields, and `body`, in one write.
     private func write(_ head: ResponseHead, body: ArraySlice<UInt8>, to session: HTTPSession) {
-        session.state = .transmitting
         let bytes = head.bytes(followedBy: body)
-        beginLogEntry(of: session, status: head.status, headBytes: bytes.count - body.count)
-        session.logEntry?.bodyBytes = Int64(body.count)
-        session.writesInFlight = 1
-        session.connection.write(bytes, context: session)
+        write(bytes, headLength: bytes.count - body.count, status: head.status, to: session)
     }
 
-    /// Sends a file response whose head has the common fields: the head, then each part, file
-    /// ranges with sendfile.
-    private func transmit(_ plan: FileResponse, segment: FileSegment, to session: HTTPSession) {
-        let head = plan.head
+    /// Writes `response`, whose first `headLength` bytes are a head with the common fields and
+    /// `status`, in one write.
+    private func write(_ response: [UInt8], headLength: Int, status: HTTPStatus, to session: HTTPSession) {
+        session.state = .transmitting
+        beginLogEntry(of: session, status: status, headBytes: headLength)
+        session.logEntry?.bodyBytes = Int64(response.count - headLength)
+        session.writesInFlight = 1
+        session.connection.write(response, context: session)
+    }
+
+    /// Sends a file response: `head`, serialised with the common fields and `status`, then each
+    /// part, file ranges with sendfile.
+    private func transmit(head: [UInt8], status: HTTPStatus, parts: [FileResponse.Part], segment: FileSegment,
+                          to session: HTTPSession) {
         session.state = .transmitting
         session.writesInFlight = 0
-        var pending = head.bytes
-        beginLogEntry(of: session, status: head.status, headBytes: pending.count)
-        for part in plan.body {
+        var pending = head
+        beginLogEntry(of: session, status: status, headBytes: head.count)
+        for part in parts {
             switch part {
             case .bytes(let bytes):
                 pending += bytes
@@ -312,13 +341,18 @@ final class HTTPServer {
     }
 
     private func addCommonFields(to head: inout ResponseHead, _ session: HTTPSession) {
-        head.fields.insert(("Date", currentDate()), at: 0)
+        head.fields.insert(("Date", currentDate().text), at: 0)
         head.fields.insert(("Server", "swift-libevent-file-server"), at: 1)
-        if session.closesAfterResponse {
-            head.add("Connection", "close")
-        } else if session.announcesKeepAlive {
-            head.add("Connection", "keep-alive")  // HTTP/1.0 clients assume a close otherwise
+        switch headEnding(of: session) {
+        case .plain: break
+        case .close: head.add("Connection", "close")
+        case .keepAlive: head.add("Connection", "keep-alive")  // HTTP/1.0 clients assume a close otherwise
         }
+    }
+
+    /// Which `Connection` field the session's next response head carries.
+    private func headEnding(of session: HTTPSession) -> WholeFileHeads.Ending {
+        session.closesAfterResponse ? .close : session.announcesKeepAlive ? .keepAlive : .plain
     }
 
     /// Starts the access log's entry for the response about to be sent, if the server keeps a log.
@@ -340,10 +374,11 @@ final class HTTPServer {
         session.connection.reset(context: session)
     }
 
-    private func currentDate() -> String {
+    /// The current second, as `time` counts it, and its HTTP date.
+    private func currentDate() -> (second: Int, text: String) {
         let now = time(nil)
         if cachedDate.second != now { cachedDate = (now, HTTPDate.format(now)) }
-        return cachedDate.text
+        return cachedDate
     }
 }
 

@@ -103,6 +103,15 @@ public struct FileResponse: Sendable {
         }
     }
 
+    /// Whether the plan for `request` is status 200 and the whole file, whatever the file: a GET
+    /// with no `If-None-Match`, `If-Modified-Since` or `Range` field (an `If-Range` alone changes
+    /// nothing). Such a plan's head depends on the file only, so a server may render it once and
+    /// send it again for later requests of this kind.
+    public static func answersWithWholeFile(_ request: RequestHead) -> Bool {
+        request.method == "GET" && request.field("If-None-Match") == nil
+            && request.field("If-Modified-Since") == nil && request.field("Range") == nil
+    }
+
     private init(head: ResponseHead, body: [Part]) {
         self.head = head
         self.body = body

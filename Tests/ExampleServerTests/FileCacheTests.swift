@@ -37,6 +37,33 @@ struct FileCacheTests {
         #expect(server.terminate() == 0)
     }
 
+    /// A cached file's plain GET is answered with a head kept ready for each `Connection` field:
+    /// each kind of client gets its own, in any order, with the file's fields and a date.
+    @Test(arguments: ["/hello.txt", "/data.bin"])
+    func readyHeadsKeepEachConnectionField(target: String) throws {
+        let site = try TemporarySite()
+        let (server, address) = try site.start(["--cache-seconds", "60"])
+        let keepAlive = try HTTPTestClient(address)
+        let http10 = try HTTPTestClient(address)
+        let expected = try Data(contentsOf: site.root.appendingPathComponent(String(target.dropFirst()))).map { $0 }
+        func check(_ response: HTTPTestResponse?, connection: String?) {
+            #expect(response?.status == 200 && response?.body == expected, "\(target)")
+            #expect(response?.headers["connection"] == connection, "\(target)")
+            #expect(response?.headers["etag"] != nil && response?.headers["date"]?.hasSuffix(" GMT") == true)
+        }
+        for _ in 0..<2 {  // the first round fills the cache and makes the heads, the second uses them
+            keepAlive.get(target)
+            check(keepAlive.readResponse(), connection: nil)
+            http10.send("GET \(target) HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            check(http10.readResponse(), connection: "keep-alive")
+            let closing = try HTTPTestClient(address)
+            closing.get(target, ["Connection: close"])
+            check(closing.readResponse(), connection: "close")
+            #expect(closing.isClosedByServer())
+        }
+        #expect(server.terminate() == 0)
+    }
+
     @Test func filesAreServedFromTheCacheUntilTheyExpire() throws {
         let site = try TemporarySite()
         let (server, address) = try site.start(["--cache-seconds", "60"])

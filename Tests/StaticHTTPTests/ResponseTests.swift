@@ -25,6 +25,28 @@ struct ResponseTests {
         #expect(head.body.isEmpty && field(head, "Content-Length") == "1000")
     }
 
+    /// The requests that `answersWithWholeFile` picks all get the same plan: 200 and the whole file.
+    @Test func requestsAnsweredWithTheWholeFileShareOnePlan() throws {
+        let whole = [
+            "GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET /page.html?x=1 HTTP/1.0\r\nConnection: keep-alive\r\nAccept: */*\r\n\r\n",
+            "GET /page.html HTTP/1.1\r\nHost: a\r\nIf-Range: \"other\"\r\nUser-Agent: t\r\n\r\n",
+        ]
+        let reference = try plan(whole[0])
+        for head in whole {
+            #expect(FileResponse.answersWithWholeFile(try parseHead(head)), "\(head)")
+            let response = try plan(head)
+            #expect(response.head.bytes == reference.head.bytes && response.body == [.file(0...999)], "\(head)")
+        }
+        let others = [
+            "HEAD /page.html HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nrange: bytes=0-0\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"other\"\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nIF-MODIFIED-SINCE: yesterday\r\n\r\n",
+        ]
+        for head in others { #expect(!FileResponse.answersWithWholeFile(try parseHead(head)), "\(head)") }
+    }
+
     @Test func conditionalRequests() throws {
         let tag = Self.metadata.entityTag
         for condition in ["If-None-Match: \(tag)", "If-None-Match: \"x\", \(tag)", "If-None-Match: *",
