@@ -263,9 +263,8 @@ final class HTTPServer {
         case .bytes(let content):
             write(head + content, headLength: head.count, status: .ok, to: session)
         case .segment(let segment):
-            let size = cached.file.metadata.size
-            transmit(head: head, status: .ok, parts: size > 0 ? [.file(0...(size - 1))] : [], segment: segment,
-                     to: session)
+            transmit(head: head, status: .ok, parts: FileResponse.wholeFileBody(size: cached.file.metadata.size),
+                     segment: segment, to: session)
         }
     }
 

@@ -72,7 +72,7 @@ public struct FileResponse: Sendable {
         case .whole:
             head.add("Content-Type", contentType)
             head.add("Content-Length", String(metadata.size))
-            self.init(head: head, body: sendsBody && metadata.size > 0 ? [.file(0...(metadata.size - 1))] : [])
+            self.init(head: head, body: sendsBody ? Self.wholeFileBody(size: metadata.size) : [])
         case .single(let range):
             head.status = .partialContent
             head.add("Content-Type", contentType)
@@ -110,6 +110,12 @@ public struct FileResponse: Sendable {
     public static func answersWithWholeFile(_ request: RequestHead) -> Bool {
         request.method == "GET" && request.field("If-None-Match") == nil
             && request.field("If-Modified-Since") == nil && request.field("Range") == nil
+    }
+
+    /// The body of a GET answered with the whole file of `size` bytes: its one range, or no part
+    /// for an empty file.
+    public static func wholeFileBody(size: Int64) -> [Part] {
+        size > 0 ? [.file(0...(size - 1))] : []
     }
 
     private init(head: ResponseHead, body: [Part]) {

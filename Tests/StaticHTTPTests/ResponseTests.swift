@@ -37,7 +37,9 @@ struct ResponseTests {
             #expect(FileResponse.answersWithWholeFile(try parseHead(head)), "\(head)")
             let response = try plan(head)
             #expect(response.head.bytes == reference.head.bytes && response.body == [.file(0...999)], "\(head)")
+            #expect(response.body == FileResponse.wholeFileBody(size: 1000))
         }
+        #expect(FileResponse.wholeFileBody(size: 0).isEmpty, "an empty file is sent as no part")
         let others = [
             "HEAD /page.html HTTP/1.1\r\nHost: a\r\n\r\n",
             "GET / HTTP/1.1\r\nHost: a\r\nrange: bytes=0-0\r\n\r\n",
