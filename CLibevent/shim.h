@@ -55,4 +55,45 @@ static inline int shim_open_beneath(int directory, const char *path, int flags) 
 #endif
 }
 
+// Periodic timer descriptors (Linux timerfd): a kernel timer the loop watches like a socket, so the
+// loop's wait for events needs no timeout of its own for it.
+#ifdef __linux__
+#include <stdint.h>
+#include <sys/timerfd.h>
+#endif
+
+/// A non-blocking, close-on-exec timer descriptor on the monotonic clock, disarmed; -1 with errno
+/// ENOSYS where the system has none.
+static inline int shim_periodic_timer_open(void) {
+#ifdef __linux__
+    return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/// Makes `descriptor` readable every `period_us` microseconds from now (0 disarms it); 0 or -1.
+static inline int shim_periodic_timer_set(int descriptor, long long period_us) {
+#ifdef __linux__
+    struct timespec period = { .tv_sec = (time_t)(period_us / 1000000), .tv_nsec = (long)(period_us % 1000000) * 1000 };
+    struct itimerspec spec = { .it_interval = period, .it_value = period };
+    return timerfd_settime(descriptor, 0, &spec, NULL);
+#else
+    (void)descriptor; (void)period_us;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/// Consumes the expirations `descriptor` reports, so that it is not readable until the next one.
+static inline void shim_periodic_timer_drain(int descriptor) {
+#ifdef __linux__
+    uint64_t expirations;
+    (void)!read(descriptor, &expirations, sizeof expirations);
+#else
+    (void)descriptor;
+#endif
+}
+
 #endif

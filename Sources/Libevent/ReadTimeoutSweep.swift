@@ -16,17 +16,20 @@ import Darwin
 /// ticks every `period` while any socket is watched; each tick counts a round on every watched
 /// socket (one pass over the base's events) and times out those that reach `rounds`.
 ///
-/// A timeout fires between its duration and one period after the last byte arrived (by libevent's
-/// clock, as its own timeouts do): the period is a fifteenth of the duration, and at most a second.
+/// A timeout fires between its duration and one period after the last byte arrived: the period is
+/// a fifteenth of the duration, and at most a second. The ticks come from a `PeriodicTick`, so the
+/// loop's waits for events carry no timeout for them.
 final class ReadTimeoutSweep {
     /// The duration whose sockets this sweep watches.
     let duration: CompactTimeout
     /// The rounds after which a socket that read nothing times out.
     let rounds: UInt16
-    private var period: timeval
-    /// The sockets watched now; the timer runs while there are any.
+    /// The base whose events a tick visits.
+    private let basePointer: OpaquePointer
+    /// The sockets watched now; the tick runs while there are any.
     private var watchedCount = 0
-    private var timer: OpaquePointer?
+    /// Set at the end of `init`: its action refers to the sweep.
+    private var tickSource: PeriodicTick!
     /// The sockets a tick found timed out, reported once its pass over the events is done.
     private var expired: [StreamSocket] = []
 
@@ -44,33 +47,32 @@ final class ReadTimeoutSweep {
         let periods = min(max(Self.fewestPeriods, (micros + Self.longestPeriodMicroseconds - 1) / Self.longestPeriodMicroseconds),
                           Int64(UInt16.max) - 1)
         let periodMicros = (micros + periods - 1) / periods
-        period = timeval(tv_sec: .init(periodMicros / 1_000_000), tv_usec: .init(periodMicros % 1_000_000))
+        let period = timeval(tv_sec: .init(periodMicros / 1_000_000), tv_usec: .init(periodMicros % 1_000_000))
         rounds = UInt16(periods + 1)
-        timer = event_new(base.pointer, -1, Int16(EV_PERSIST), readTimeoutSweepTick, Unmanaged.passUnretained(self).toOpaque())
-        precondition(timer != nil, "event_new: out of memory")
+        basePointer = base.pointer
+        tickSource = PeriodicTick(base: base, period: period) { [unowned self] in self.tick() }
     }
 
-    /// Frees the timer; called by the base before it frees itself.
+    /// Frees the tick; called by the base before it frees itself.
     func freeTimer() {
-        if let timer { event_free(timer) }
-        timer = nil
+        tickSource.free()
     }
 
-    /// One more socket reads with this duration; the timer starts with the first.
+    /// One more socket reads with this duration; the tick starts with the first.
     func watch() {
         watchedCount += 1
-        if watchedCount == 1 { event_add(timer, &period) }
+        if watchedCount == 1 { tickSource.start() }
     }
 
-    /// A socket stopped reading (or closed, or changed its timeout); the timer stops with the last.
+    /// A socket stopped reading (or closed, or changed its timeout); the tick stops with the last.
     func unwatch() {
         watchedCount -= 1
-        if watchedCount == 0 { event_del(timer) }
+        if watchedCount == 0 { tickSource.stop() }
     }
 
     /// Counts a round on every watched socket, then times out those idle for `rounds`.
-    fileprivate func tick() {
-        _ = event_base_foreach_event(event_get_base(timer), readTimeoutSweepVisit, Unmanaged.passUnretained(self).toOpaque())
+    private func tick() {
+        _ = event_base_foreach_event(basePointer, readTimeoutSweepVisit, Unmanaged.passUnretained(self).toOpaque())
         // Reported after the pass: libevent's events may not change during it, and a handler may
         // close or re-time other sockets of the list, which `readTimeoutExpired` checks again.
         let timedOut = expired
@@ -85,10 +87,6 @@ final class ReadTimeoutSweep {
         socket.idleReadRounds &+= 1
         if socket.idleReadRounds >= rounds { expired.append(socket) }
     }
-}
-
-private func readTimeoutSweepTick(_: Int32, _: Int16, _ context: UnsafeMutableRawPointer?) {
-    Unmanaged<ReadTimeoutSweep>.fromOpaque(context!).takeUnretainedValue().tick()
 }
 
 private func readTimeoutSweepVisit(_: OpaquePointer?, _ event: OpaquePointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
