@@ -3,7 +3,8 @@
 # on libevent bufferevents, and a SwiftNIO echo with one event loop (Benchmarks/nio-echo, a package
 # of its own so the library never depends on NIO). Each server is pinned to CPU 0, the C epoll load generator (verifies
 # every byte) to CPU 1; servers run interleaved (A B C D A B C D ...) for REPS repetitions of
-# SECONDS per cell. Reported per cell and server: median msgs/s with min-max, median p99 round trip,
+# SECONDS per cell. Reported per cell and server: median msgs/s with min-max, median p99 round trip
+# after the first second (the load generator's warm-up, whose longest round trip is reported apart),
 # the server's and the load generator's CPU share (a load generator near 1.00 is saturated: compare
 # msgs per server CPU-second then), and ratios to the raw-events peer from the same run.
 #
@@ -60,7 +61,7 @@ measure() {
 }
 
 run_one() {  # file-to-record-into cell rep name [open-loop rate]
-    local into=$1 cell=$2 rep=$3 name=$4 before after line server_cpu rate p50 p99 load_cpu
+    local into=$1 cell=$2 rep=$3 name=$4 before after line server_cpu rate p50 p99 load_cpu warmup
     start_server "$name"
     before=$(cpu_ticks "$pid")
     line=$(taskset -c 1 "$bin/loadgen" 127.0.0.1 "$port" ${cell//:/ } "$seconds" ${5:-})
@@ -71,7 +72,8 @@ run_one() {  # file-to-record-into cell rep name [open-loop rate]
     p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$line")
     p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")
     load_cpu=$(sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' <<<"$line")
-    echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu|$p50" >>"$into"
+    warmup=$(sed -n 's/.*warmup_max_us=\([0-9.]*\).*/\1/p' <<<"$line")
+    echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu|$p50|$warmup" >>"$into"
     echo "  $cell rep $rep $name${5:+ at $5 msgs/s}: $line server_cpu=$server_cpu" >&2
 }
 
@@ -87,23 +89,27 @@ measure "$open_results" offered_rate
 
 echo
 echo "Echo, $(date -u +%F), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), median of $reps x ${seconds}s"
-echo "(min-max); p99 in us; CPU shares server/loadgen; ratio = msgs/s vs c-events in this run"
+echo "(min-max); p99 in us after the first second, and its ratio to c-events'; the first second's longest"
+echo "round trip (warm-up max); CPU shares server/loadgen; ratio = msgs/s vs c-events in this run"
 echo
-echo "| N:S:W | server | msgs/s (min-max) | p99 us | CPU server/loadgen | msgs per server CPU-s | ratio |"
-echo "|---|---|---|---|---|---|---|"
+echo "| N:S:W | server | msgs/s (min-max) | p99 us | p99 ratio | warm-up max us | CPU server/loadgen | msgs per server CPU-s | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for cell in "${cells[@]}"; do
     base_rate=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f3 | median)
+    base_p99=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f4 | median)
     for name in "${order[@]}"; do
         rows=$(grep "^$cell|$name|" "$results")
         rate=$(cut -d'|' -f3 <<<"$rows" | median)
         low=$(cut -d'|' -f3 <<<"$rows" | sort -n | head -1)
         high=$(cut -d'|' -f3 <<<"$rows" | sort -n | tail -1)
         p99=$(cut -d'|' -f4 <<<"$rows" | median)
+        p99_ratio=$(awk -v p="$p99" -v b="$base_p99" 'BEGIN { printf "%.2f", p / b }')
+        warmup=$(cut -d'|' -f8 <<<"$rows" | median)
         server_cpu=$(cut -d'|' -f5 <<<"$rows" | median)
         load_cpu=$(cut -d'|' -f6 <<<"$rows" | median)
         per_cpu=$(awk -v r="$rate" -v c="$server_cpu" 'BEGIN { printf "%.0f", (c > 0 ? r / c : 0) }')
         ratio=$(awk -v r="$rate" -v b="$base_rate" 'BEGIN { printf "%.2f", r / b }')
-        echo "| $cell | $name | $rate ($low-$high) | $p99 | $server_cpu/$load_cpu | $per_cpu | ${ratio}x |"
+        echo "| $cell | $name | $rate ($low-$high) | $p99 | ${p99_ratio}x | $warmup | $server_cpu/$load_cpu | $per_cpu | ${ratio}x |"
     done
 done
 
