@@ -255,9 +255,7 @@ final class HTTPServer {
             return send(cached.file, body: cached.body, answering: request, to: session)
         }
         let head = cached.wholeFileHeads.head(second: currentDate().second, ending: headEnding(of: session)) {
-            var plan = FileResponse(request: request, file: cached.file, boundary: boundary)
-            addCommonFields(to: &plan.head, session)
-            return plan.head.bytes
+            plan(answering: request, file: cached.file, session).head.bytes
         }
         switch cached.body {
         case .bytes(let content):
@@ -272,13 +270,20 @@ final class HTTPServer {
     /// write, or with sendfile.
     private func send(_ file: FileDescription, body: FileCache.Body, answering request: RequestHead,
                       to session: HTTPSession) {
-        var plan = FileResponse(request: request, file: file, boundary: boundary)
-        addCommonFields(to: &plan.head, session)  // in place: the plan's fields are not shared yet
+        let plan = plan(answering: request, file: file, session)
         switch body {
         case .bytes(let content): send(plan, content: content, to: session)
         case .segment(let segment):
             transmit(head: plan.head.bytes, status: plan.head.status, parts: plan.body, segment: segment, to: session)
         }
+    }
+
+    /// The response to `request` for `file`, its head with the common fields for `session`: what
+    /// both the general path and the ready heads of cached files send.
+    private func plan(answering request: RequestHead, file: FileDescription, _ session: HTTPSession) -> FileResponse {
+        var plan = FileResponse(request: request, file: file, boundary: boundary)
+        addCommonFields(to: &plan.head, session)  // in place: the plan's fields are not shared yet
+        return plan
     }
 
     private func send(_ plan: FileResponse, content: [UInt8], to session: HTTPSession) {
