@@ -109,7 +109,7 @@ public final class EventBase {
 
     deinit {
         if let flushEvent { event_free(flushEvent) }
-        readTimeoutSweeps.forEach { $0.freeTimer() }
+        readTimeoutSweeps.forEach { $0.freeTick() }
         spareBuffers.removeAll { evbuffer_free($0) }
         spareSocketBuffers.removeAll { $0.release() }
         event_base_free(pointer)

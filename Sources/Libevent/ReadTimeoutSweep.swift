@@ -54,7 +54,7 @@ final class ReadTimeoutSweep {
     }
 
     /// Frees the tick; called by the base before it frees itself.
-    func freeTimer() {
+    func freeTick() {
         tickSource.free()
     }
 
