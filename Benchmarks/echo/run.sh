@@ -26,7 +26,6 @@ seconds=${1:-3}
 reps=${2:-9}
 cells=(${3:-64:64:1 64:4096:16 1000:64:1 1000:4096:16})
 source Benchmarks/echo/peers.sh
-ticks=$(getconf CLK_TCK)
 
 start_server() {  # name -> sets pid, port
     local out
@@ -41,8 +40,6 @@ start_server() {  # name -> sets pid, port
     rm -f "$out"
     [ -n "$port" ] || { echo "server $1 did not start" >&2; exit 1; }
 }
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
 
@@ -63,11 +60,11 @@ measure() {
 run_one() {  # file-to-record-into cell rep name [open-loop rate]
     local into=$1 cell=$2 rep=$3 name=$4 before after line server_cpu rate p50 p99 load_cpu warmup
     start_server "$name"
-    before=$(cpu_ticks "$pid")
+    before=$(cpu_nanoseconds "$pid")
     line=$(taskset -c 1 "$bin/loadgen" 127.0.0.1 "$port" ${cell//:/ } "$seconds" ${5:-})
-    after=$(cpu_ticks "$pid")
+    after=$(cpu_nanoseconds "$pid")
     kill "$pid"; wait "$pid" 2>/dev/null || true
-    server_cpu=$(awk -v t=$((after - before)) -v hz="$ticks" -v s="$seconds" 'BEGIN { printf "%.2f", t / hz / s }')
+    server_cpu=$(cpu_share $((after - before)) "$seconds")
     rate=$(sed -n 's/.*msgs\/s=\([0-9]*\).*/\1/p' <<<"$line")
     p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$line")
     p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")

@@ -13,10 +13,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-3}
 reps=${2:-7}
 source Benchmarks/http/servers.sh
-ticks=$(getconf CLK_TCK)
-
-# CPU ticks of a process and its children (nginx's worker).
-cpu_ticks() { sum_over_process_tree "$1" stat '{ print $14 + $15 }'; }
+ticks=$(getconf CLK_TCK)  # wrk's CPU, read from its shell's /proc stat (children's ticks)
 
 order=("${http_order[@]}")
 files=(1k.bin 64k.bin 1m.bin)
@@ -26,14 +23,14 @@ for connections in 32 256; do
         for rep in $(seq "$reps"); do
             for name in "${order[@]}"; do
                 start_http_server "$name"
-                before=$(cpu_ticks "$pid")
+                before=$(cpu_nanoseconds "$pid")
                 out=$(taskset -c 1 bash -c "wrk -t1 -c$connections -d${seconds}s http://127.0.0.1:$port/$file; awk '{ print \"wrk_ticks=\" \$16 + \$17 }' /proc/\$\$/stat")
-                after=$(cpu_ticks "$pid")
+                after=$(cpu_nanoseconds "$pid")
                 kill "$pid"; wait "$pid" 2>/dev/null || true
                 rate=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
                 errors=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$out")
                 wrk_cpu=$(awk -v t="$(sed -n 's/^wrk_ticks=//p' <<<"$out")" -v hz="$ticks" -v s="$seconds" 'BEGIN { printf "%.2f", t / hz / s }')
-                server_cpu=$(awk -v t=$((after - before)) -v hz="$ticks" -v s="$seconds" 'BEGIN { printf "%.2f", t / hz / s }')
+                server_cpu=$(cpu_share $((after - before)) "$seconds")
                 if [ -n "$errors" ] && [ "$errors" != 0 ]; then
                     echo "http bench: $name answered $errors non-2xx responses for /$file; not a valid run" >&2
                     exit 1
