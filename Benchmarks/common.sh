@@ -9,27 +9,21 @@ cc=${CC:-cc}
 swift_release() { swift build -c release -Xswiftc -cross-module-optimization "$@" >/dev/null; }
 
 # Prints the sum, over process $1 and its children (nginx's worker), of what the awk program $3 prints
-# for each one's /proc/PID/$2.
+# for each one's /proc/PID/$2 ($2 may be a pattern, such as task/*/schedstat for every thread).
 sum_over_process_tree() {
-    local total=0
+    local p total=0
     for p in $1 $(pgrep -P "$1" || true); do
-        total=$((total + $(awk "$3" "/proc/$p/$2")))
+        total=$((total + $(awk "$3" /proc/"$p"/$2)))
     done
     echo $total
 }
 
-# Prints the nanoseconds process $1 and its children (nginx's worker) have run on a CPU, every
-# thread counted (SwiftNIO's event loop is not its main thread): the scheduler's own account in
+# Prints the nanoseconds process $1 and its children have run on a CPU, every thread counted
+# (SwiftNIO's event loop is not its main thread): the scheduler's own account in
 # /proc/PID/task/TID/schedstat. (/proc/PID/stat counts 10 ms ticks: at a server CPU share of 0.25
 # over 3 s that is 75 ticks, and one tick more or less moved a per-CPU-second ratio by 1.3%.)
 # (awk prints the sum with %.0f: Debian's mawk caps %d at 2^31 - 1, about 2.1 s.)
-cpu_nanoseconds() {
-    local p total=0
-    for p in $1 $(pgrep -P "$1" || true); do
-        total=$((total + $(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')))
-    done
-    echo $total
-}
+cpu_nanoseconds() { sum_over_process_tree "$1" 'task/*/schedstat' '{ s += $1 } END { printf "%.0f", s }'; }
 
 # The CPU share of $1 nanoseconds over $2 seconds, to three decimals (at a share of 0.25, two
 # decimals alone would move a per-CPU-second ratio by up to 2%).
