@@ -315,20 +315,29 @@ open class StreamSocket {
         startConnecting(to: address)
     }
 
-    /// Starts reading and/or writing.
+    /// Starts reading and/or writing. Enabling a direction that is already enabled changes nothing
+    /// (and costs a few instructions: a completion-model read enables reading twice a message).
     public func enable(_ directions: Directions) {
         checkOpen()
+        let before = flags
         if directions.contains(.read) { wantsRead = true }
         if directions.contains(.write) { wantsWrite = true }
-        updateInterest()
+        updateInterestIfWantsChanged(since: before)
     }
 
     /// Stops reading and/or writing (bytes stay queued).
     public func disable(_ directions: Directions) {
         checkOpen()
+        let before = flags
         if directions.contains(.read) { wantsRead = false }
         if directions.contains(.write) { wantsWrite = false }
-        updateInterest()
+        updateInterestIfWantsChanged(since: before)
+    }
+
+    /// Brings the events in line after `enable` or `disable`, when they changed what is wanted:
+    /// every other change of state brings them in line as it happens, so otherwise they already are.
+    private func updateInterestIfWantsChanged(since before: Flags) {
+        if flags != before { updateInterest() }
     }
 
     /// Sets the read watermarks: `didReceiveInput()` runs only once `input` holds at least `low`

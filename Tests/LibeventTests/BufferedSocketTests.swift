@@ -186,6 +186,39 @@ import Testing
         #expect(seen == ["read 6016"] + (readCallbackPauses ? ["resumed"] : []) + ["endOfStream with 0 unread"])
     }
 
+    /// Enabling or disabling a direction twice is the same as once (the second call changes
+    /// nothing and costs nothing): reading stays paused through a second `disable`, and one
+    /// `enable` after it delivers what arrived meanwhile, once.
+    @Test func repeatedEnableAndDisableChangeNothingMore() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        var seen: [String] = []
+        socket.onRead = { socket in
+            seen.append("read \(socket.input.count)")
+            socket.input.drain(socket.input.count)
+            socket.disable(.read)
+            socket.disable(.read)
+        }
+        let resume = EventTimer(base: base) { _ in
+            seen.append("resumed")
+            socket.enable(.read)
+            socket.enable(.read)
+        }
+        let sendAgain = EventTimer(base: base) { _ in
+            writeAll(theirs, [UInt8](repeating: 2, count: 20))
+            resume.schedule(after: .milliseconds(30))
+        }
+        socket.enable(.read)
+        socket.enable(.read)
+        writeAll(theirs, [UInt8](repeating: 1, count: 10))
+        sendAgain.schedule(after: .milliseconds(20))
+        try runBounded(base) { seen.count == 3 }
+        #expect(seen == ["read 10", "resumed", "read 20"])
+        socket.close()
+    }
+
     @Test func readTimeoutIsReported() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
