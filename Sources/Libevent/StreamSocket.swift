@@ -318,25 +318,22 @@ open class StreamSocket {
     /// Starts reading and/or writing. Enabling a direction that is already enabled changes nothing
     /// (and costs a few instructions: a completion-model read enables reading twice a message).
     public func enable(_ directions: Directions) {
-        checkOpen()
-        let before = flags
-        if directions.contains(.read) { wantsRead = true }
-        if directions.contains(.write) { wantsWrite = true }
-        updateInterestIfWantsChanged(since: before)
+        setWanted(directions, true)
     }
 
     /// Stops reading and/or writing (bytes stay queued).
     public func disable(_ directions: Directions) {
-        checkOpen()
-        let before = flags
-        if directions.contains(.read) { wantsRead = false }
-        if directions.contains(.write) { wantsWrite = false }
-        updateInterestIfWantsChanged(since: before)
+        setWanted(directions, false)
     }
 
-    /// Brings the events in line after `enable` or `disable`, when they changed what is wanted:
-    /// every other change of state brings them in line as it happens, so otherwise they already are.
-    private func updateInterestIfWantsChanged(since before: Flags) {
+    /// Whether `directions` are wanted, for `enable` and `disable`. The events are brought in line
+    /// only when that changed what is wanted: every other change of state brings them in line as it
+    /// happens, so otherwise they already are.
+    private func setWanted(_ directions: Directions, _ wanted: Bool) {
+        checkOpen()
+        let before = flags
+        if directions.contains(.read) { wantsRead = wanted }
+        if directions.contains(.write) { wantsWrite = wanted }
         if flags != before { updateInterest() }
     }
 
