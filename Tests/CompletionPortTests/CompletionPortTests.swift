@@ -35,6 +35,12 @@ private final class Harness {
     }
 }
 
+/// An object only a handler holds, to see whether the handler is still alive.
+private final class Recorder {
+    var contexts: [String] = []
+    func record(_ context: String) { contexts.append(context) }
+}
+
 @Suite struct CompletionPortTests {
     @Test func acceptReadWriteRoundTripInPushMode() throws {
         let harness = try Harness()
@@ -94,6 +100,33 @@ private final class Harness {
         try harness.run { harness.packets.count == 5 }
         #expect(harness.packets.map(\.context) == ["p0", "p1", "p2", "p3", "p4"])
         #expect(harness.packets.map(\.bytesTransferred) == [0, 1, 2, 3, 4])
+    }
+
+    @Test func aHandlerMayReplaceOrClearItselfWhileItRuns() throws {
+        let base = try EventBase()
+        let port = Port(base: base)
+        var delivered: [String] = []
+        weak var firstHandlersObject: Recorder?
+        do {
+            let recorder = Recorder()
+            firstHandlersObject = recorder
+            // Replacing the handler drops the port's reference to this closure, the only one to
+            // `recorder`: the closure and what it captured must live until it returns.
+            port.onCompletion = { packet in
+                port.onCompletion = { packet in
+                    delivered.append("second: \(packet.context)")
+                    if packet.context == "p1" { port.onCompletion = nil }
+                }
+                recorder.record(packet.context)
+                delivered.append("first: \(packet.context), \(firstHandlersObject?.contexts ?? [])")
+            }
+        }
+        for index in 0..<3 { port.post(key: .control, context: "p\(index)") }
+        try runBounded(base) { delivered.count == 2 }
+        #expect(delivered == ["first: p0, [\"p0\"]", "second: p1"])
+        #expect(firstHandlersObject == nil, "the replaced handler is freed once it has returned")
+        #expect(port.queuedPacketCount == 1, "with no handler, packets wait")
+        #expect(try port.next(timeout: .seconds(5))?.context == "p2")
     }
 
     @Test func aReadWhoseDataIsAlreadyThereStillCompletesFromTheLoop() throws {
