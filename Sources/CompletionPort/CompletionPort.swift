@@ -36,10 +36,14 @@ public final class CompletionPort<Key, Context> {
         set {
             // The running handler is called borrowed, so it must outlive its own replacement.
             if isDelivering, replacedHandler == nil { replacedHandler = handler }
+            guard let newValue else {
+                handler = nil
+                return
+            }
             // (Not `newValue.map(Handler.init)`: passing the closure through the generic `map`
             // wraps it in two conversion thunks, run on every packet.)
-            if let newValue { handler = Handler(newValue) } else { handler = nil }
-            if newValue != nil, !packets.isEmpty { scheduleDispatch() }
+            handler = Handler(newValue)
+            if !packets.isEmpty { scheduleDispatch() }
         }
     }
 
