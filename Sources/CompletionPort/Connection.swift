@@ -484,9 +484,19 @@ extension CompletionPort {
             detachSocket()
         }
 
+        /// Lets go of the socket, closing it: gracefully when everything written has left the
+        /// output and the socket works (the kernel still delivers what it holds, and the peer's
+        /// further bytes are read and thrown away instead of answered with a reset that would
+        /// destroy it; see `StreamSocket.closeAfterFlushing()`), abortively otherwise (cancelled
+        /// writes, a failure).
         @inlinable func detachSocket() {
-            socket?.close()
-            socket = nil
+            guard let socket else { return }
+            if socket.outputCount == 0, readFailure == nil, writeFailure == nil {
+                socket.closeAfterFlushing()  // with nothing to flush, this closes at once
+            } else {
+                socket.close()
+            }
+            self.socket = nil
         }
     }
 }

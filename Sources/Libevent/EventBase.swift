@@ -80,6 +80,9 @@ public final class EventBase {
     @exclusivity(unchecked) var commonTimeouts: [(requested: timeval, common: timeval)] = []
     /// The sweeps of sockets' read timeouts, one per duration (ReadTimeoutSweep.swift).
     @exclusivity(unchecked) var readTimeoutSweeps: [ReadTimeoutSweep] = []
+    /// Closed sockets whose descriptors wait for their peers to finish sending, by descriptor
+    /// (LingeringClose.swift).
+    var lingeringCloses: [Int32: LingeringClose] = [:]
 
     /// The shortest read timeout counted in rounds by a sweep (which fires up to a fifteenth of the
     /// duration, and at most a second, late); shorter ones are libevent's timeouts on the socket's
@@ -110,6 +113,7 @@ public final class EventBase {
     deinit {
         if let flushEvent { event_free(flushEvent) }
         readTimeoutSweeps.forEach { $0.freeTick() }
+        lingeringCloses.values.forEach { $0.finish() }
         spareBuffers.removeAll { evbuffer_free($0) }
         spareSocketBuffers.removeAll { $0.release() }
         event_base_free(pointer)

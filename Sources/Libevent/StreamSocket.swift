@@ -398,12 +398,20 @@ open class StreamSocket {
     /// dropped and the socket stops keeping itself alive. Safe from inside its own callbacks, and more
     /// than once.
     public func close() {
+        close(lingering: false)
+    }
+
+    /// `close()`; with `lingering`, the descriptor is handed to the base's lingering close instead
+    /// of closed at once, so that what the kernel still holds for the peer reaches it.
+    private func close(lingering: Bool) {
         base.confinement.check()
         guard isOpen else { return }
         isOpen = false
         let descriptor = self.descriptor
         freeEvents()  // which makes `descriptor` -1
-        if descriptor >= 0 { SocketCalls.closeDescriptor(descriptor) }
+        if descriptor >= 0 {
+            if lingering { base.closeLingering(descriptor) } else { SocketCalls.closeDescriptor(descriptor) }
+        }
         inputBuffer?.freeStorage()
         inputBuffer = nil
         outputBuffer?.freeStorage()
@@ -415,9 +423,17 @@ open class StreamSocket {
     /// Stops reading, then closes once everything queued in `output` has been written (or at once if
     /// it is empty, or when writing fails or times out). `didDrainOutput()` and `didReport(_:)` still
     /// run meanwhile.
+    ///
+    /// The socket closes gracefully, so that the peer receives everything written: the kernel sends
+    /// the end of stream after the last bytes, and whatever the peer still sends is read and thrown
+    /// away until it closes too (for at most 5 s, or 2 s of quiet), before the descriptor is closed.
+    /// A plain `close()` with unread input would make the kernel reset the connection, which
+    /// destroys output not yet delivered (nginx's lingering close does the same). The socket itself
+    /// is closed at once all the same (`isOpen` false, handlers dropped); a failed or timed-out
+    /// write closes it at once, without lingering.
     public func closeAfterFlushing() {
         guard isOpen else { return }
-        guard outputCount > 0 else { return close() }
+        guard outputCount > 0 else { return close(lingering: true) }
         closesWhenFlushed = true
         wantsWrite = true
         updateInterest()
@@ -484,7 +500,7 @@ open class StreamSocket {
             updateInterest()
         }
         didDrainOutput()
-        if closesWhenFlushed, isOpen, outputCount == 0 { close() }
+        if closesWhenFlushed, isOpen, outputCount == 0 { close(lingering: true) }
     }
 
     /// The connection connected, ended, timed out or failed (the engine has already stopped the

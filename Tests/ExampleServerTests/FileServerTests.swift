@@ -106,6 +106,24 @@ struct FileServerTests {
         #expect(server.terminate() == 0)
     }
 
+    /// The server closes after a `Connection: close` response; a client that sends more meanwhile
+    /// (here another request, after its window has filled) must still get the whole response, not
+    /// a reset that destroys the part still in the server's kernel.
+    @Test func aResponseBeforeACloseArrivesWholeWhenTheClientKeepsSending() throws {
+        let site = try TemporarySite()
+        try site.makeLargeFile("large.bin", size: 1 << 20)
+        let (server, address) = try site.start()
+        let client = try HTTPTestClient(address, receiveBuffer: 65_536)
+        client.get("/large.bin", ["Connection: close"])
+        usleep(300_000)  // the server has sent all it can, and closed
+        client.get("/hello.txt")
+        let response = try #require(client.readResponse())
+        #expect(response.status == 200)
+        #expect(response.body.count == 1 << 20)
+        #expect(client.isClosedByServer())
+        #expect(server.terminate() == 0)
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let site = try TemporarySite()
         let (server, address) = try site.start()

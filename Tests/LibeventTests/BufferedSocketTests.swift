@@ -394,6 +394,50 @@ import Testing
         #expect(closeCount == 1, "closing again does not run it again")
     }
 
+    /// Closing with unread input makes the kernel reset the connection, destroying output it has
+    /// not delivered yet: a client that sends after the server's last answer (pipelining past a
+    /// `Connection: close`, the rest of a refused upload) would lose the end of that answer.
+    @Test func closeAfterFlushingDeliversEverythingEvenIfThePeerKeepsSending() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try loopbackTCPPair(clientReceiveBuffer: 65_536)
+        defer { close(theirs) }
+        var sendBuffer: Int32 = 1 << 20  // room for the whole payload: the flush finishes unread
+        setsockopt(mine, SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        let payload = (0..<(512 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        socket.output.append(payload)
+        var closed = false
+        socket.onClose = { _ in closed = true }
+        socket.closeAfterFlushing()
+        try runBounded(base) { closed }
+        #expect(fcntl(mine, F_GETFD) != -1, "the descriptor lingers: the peer has not finished")
+
+        // The peer, which has read nothing yet, sends more (to a plain close: a reset).
+        writeAll(theirs, [UInt8](repeating: 1, count: 100_000))
+        var received: [UInt8] = []
+        var ending: Int32 = -1
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let reader = try DescriptorWatcher(base: base, descriptor: theirs, events: .read) { watcher, _ in
+            let count = read(theirs, &chunk, chunk.count)
+            if count > 0 {
+                received += chunk[..<count]
+            } else if count == 0 || errno != EAGAIN {
+                ending = count == 0 ? 0 : errno
+                watcher.close()
+            }
+        }
+        try runBounded(base) { ending >= 0 }
+        reader.close()
+        #expect(ending == 0, "an end of stream, not a reset (errno \(ending))")
+        #expect(received.count == payload.count)
+        #expect(received.count != payload.count || received == payload, "the bytes arrive intact")
+
+        // Once the peer closes too, the lingering close ends and so does the loop.
+        shutdown(theirs, Int32(SHUT_WR))
+        try runBounded(base) { fcntl(mine, F_GETFD) == -1 }
+        #expect(try base.run() == .noMoreEvents)
+    }
+
     @Test func fileRangesAreSentWithSendfileWhereverTheyMove() throws {
         // A socket's output sends a lone memory chunk with a plain write, which must never happen
         // to a file range (libevent keeps no bytes for it), also when the range arrived by a move

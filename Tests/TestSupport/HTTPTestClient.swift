@@ -21,9 +21,9 @@ public final class HTTPTestClient {
     public let descriptor: Int32
     private var pending: [UInt8] = []
 
-    /// Connects to `address` (5 s send/receive timeouts).
-    public init(_ address: SocketAddress) throws {
-        descriptor = try blockingClient(to: address)
+    /// Connects to `address` (5 s send/receive timeouts); `receiveBuffer` sets SO_RCVBUF.
+    public init(_ address: SocketAddress, receiveBuffer: Int32? = nil) throws {
+        descriptor = try blockingClient(to: address, receiveBuffer: receiveBuffer)
     }
 
     deinit {

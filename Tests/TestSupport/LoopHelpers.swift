@@ -36,6 +36,41 @@ public func socketPair() throws -> (Int32, Int32) {
     return (descriptors[0], descriptors[1])
 }
 
+/// A connected pair of TCP sockets over 127.0.0.1 (port 0), both non-blocking: (server's end,
+/// client's end). `clientReceiveBuffer` sets the client's SO_RCVBUF before it connects, so that
+/// a test can make the server's output wait in the server's kernel rather than in the client's.
+public func loopbackTCPPair(clientReceiveBuffer: Int32? = nil) throws -> (Int32, Int32) {
+    let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard listening >= 0 else { throw LibeventError.lastError("socket") }
+    defer { close(listening) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+            bind(listening, address, length) == 0 && listen(listening, 1) == 0
+                && getsockname(listening, address, &length) == 0
+        }
+    }
+    guard bound else { throw LibeventError.lastError("bind") }
+    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard client >= 0 else { throw LibeventError.lastError("socket") }
+    if var size = clientReceiveBuffer {
+        setsockopt(client, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+    let connected = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) == 0 }
+    }
+    let server = connected ? accept(listening, nil, nil) : -1
+    guard server >= 0 else {
+        close(client)
+        throw LibeventError.lastError("connect")
+    }
+    for descriptor in [server, client] { _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK) }
+    return (server, client)
+}
+
 /// A non-blocking pipe: (read end, write end).
 public func makePipe() throws -> (Int32, Int32) {
     var descriptors: [Int32] = [-1, -1]
@@ -95,11 +130,15 @@ public func setTimeout(_ option: Int32, of descriptor: Int32, to duration: Durat
     precondition(result == 0, "setsockopt(\(option), \(duration)) failed: errno \(errno)")
 }
 
-/// A blocking TCP client connected to `address`, with 5 s send/receive timeouts (test-side helper).
-public func blockingClient(to address: SocketAddress) throws -> Int32 {
+/// A blocking TCP client connected to `address`, with 5 s send/receive timeouts (test-side helper);
+/// `receiveBuffer` sets its SO_RCVBUF before it connects.
+public func blockingClient(to address: SocketAddress, receiveBuffer: Int32? = nil) throws -> Int32 {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
     let descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw LibeventError.lastError("socket") }
+    if var size = receiveBuffer {
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
     setTimeout(SO_RCVTIMEO, of: descriptor, to: .seconds(5))
     setTimeout(SO_SNDTIMEO, of: descriptor, to: .seconds(5))
     let result = address.withUnsafeSockaddr { connect(descriptor, $0, $1) }

@@ -1,0 +1,119 @@
+internal import CLibevent
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Closing a TCP socket whose peer may still be sending, without destroying what was sent to it.
+///
+/// `close()` on a socket whose input holds unread bytes (or that receives bytes later) makes the
+/// kernel answer with a reset, which throws away the output it has not yet delivered: the end of a
+/// response, an error page, and on some systems what the peer had received but not yet read. A
+/// server that closes after answering (HTTP/1.0, `Connection: close`, a 413 to a long body, a
+/// client pipelining past its own `close`) would cut its last answer short. So such a socket is
+/// closed as nginx's lingering close does it: `shutdown(SHUT_WR)` sends the end of stream after
+/// the output, then the input is read and thrown away until the peer closes too, stays quiet for
+/// `quietLimit`, or `totalLimit` has passed; only then is the descriptor closed.
+///
+/// The base owns its lingering closes and closes their descriptors when it goes away. While one
+/// lingers, `EventBase.run()` keeps running (at most `totalLimit`).
+final class LingeringClose {
+    /// How long the peer may send nothing before the descriptor is closed.
+    static let quietLimit: Duration = .seconds(2)
+    /// The longest a descriptor lingers, however much the peer keeps sending.
+    static let totalLimit: Duration = .seconds(5)
+    /// The most descriptors a base lets linger at once: 4,096, or a sixteenth of the process's
+    /// descriptor limit if that is less (lingering descriptors count against the limit; the example
+    /// servers keep an eighth of it spare beyond their connections). Beyond it, sockets close at
+    /// once, so clients that never stop sending cannot pin descriptors this way.
+    static let mostAtOnce: Int = {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 4096 }
+        return Int(min(4096, max(4, limit.rlim_cur / 16)))
+    }()
+    /// The most bytes thrown away per wake-up, so that one fast sender cannot hold the loop.
+    static let mostBytesPerWakeUp = 256 * 1024
+
+    let descriptor: Int32
+    /// The base that owns this close (and frees it before it goes away itself).
+    private unowned let base: EventBase
+    private let deadline: ContinuousClock.Instant
+    private var event: OpaquePointer?
+
+    private init(descriptor: Int32, base: EventBase) {
+        self.descriptor = descriptor
+        self.base = base
+        deadline = .now + Self.totalLimit
+    }
+
+    /// Sends the end of stream on `descriptor` after its output, then closes it once the peer has
+    /// finished sending (at once if it already has, or if the socket is unusable).
+    static func start(_ descriptor: Int32, on base: EventBase) {
+        guard shutdown(descriptor, Int32(SHUT_WR)) == 0, base.lingeringCloses.count < mostAtOnce,
+              discardInput(of: descriptor) == .peerStillSending else {
+            return SocketCalls.closeDescriptor(descriptor)
+        }
+        let lingering = LingeringClose(descriptor: descriptor, base: base)
+        guard let event = event_new(base.pointer, descriptor, Int16(EV_READ | EV_PERSIST), lingeringCloseReady,
+                                    Unmanaged.passUnretained(lingering).toOpaque()) else {
+            return SocketCalls.closeDescriptor(descriptor)
+        }
+        var quiet = timeval(quietLimit)
+        guard event_add(event, &quiet) == 0 else {
+            event_free(event)
+            return SocketCalls.closeDescriptor(descriptor)
+        }
+        lingering.event = event
+        base.lingeringCloses[descriptor] = lingering
+    }
+
+    /// Frees the event and closes the descriptor (the base forgets it separately).
+    func finish() {
+        if let event { event_free(event) }
+        event = nil
+        SocketCalls.closeDescriptor(descriptor)
+    }
+
+    /// The input is readable, or the peer stayed quiet for `quietLimit`.
+    fileprivate func ready(_ what: Int32) {
+        if what & EV_TIMEOUT == 0, ContinuousClock.now < deadline,
+           Self.discardInput(of: descriptor) == .peerStillSending { return }
+        finish()
+        base.lingeringCloses[descriptor] = nil
+    }
+
+    enum InputState { case peerStillSending, peerDone }
+
+    /// Reads and throws away what the input holds now (up to `mostBytesPerWakeUp`).
+    static func discardInput(of descriptor: Int32) -> InputState {
+        withUnsafeTemporaryAllocation(byteCount: 16_384, alignment: 16) { scratch in
+            var discarded = 0
+            while discarded < mostBytesPerWakeUp {
+                let count = read(descriptor, scratch.baseAddress, scratch.count)
+                if count > 0 {
+                    discarded += count
+                } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                    return .peerStillSending
+                } else {
+                    return .peerDone  // the end of stream, or a failure: nothing left to protect
+                }
+            }
+            return .peerStillSending
+        }
+    }
+}
+
+extension EventBase {
+    /// Closes `descriptor`, a connected stream socket whose output the kernel may still be sending,
+    /// without the reset that would destroy that output (LingeringClose.swift).
+    func closeLingering(_ descriptor: Int32) {
+        LingeringClose.start(descriptor, on: self)
+    }
+}
+
+private func lingeringCloseReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
+    // A strong reference for the call: `ready` may remove the last other one, the base's.
+    let lingering = Unmanaged<LingeringClose>.fromOpaque(context!).takeUnretainedValue()
+    lingering.ready(Int32(what))
+}
