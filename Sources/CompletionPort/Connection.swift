@@ -290,14 +290,18 @@ extension CompletionPort {
 
         /// Closes the socket and makes the connection reusable for a new accept or connect
         /// (DisconnectEx / TF_REUSE_SOCKET): pending operations complete with `.cancelled`, then the
-        /// reset completes with `.success`.
+        /// reset completes with `.success`. Once every write has completed, the close is graceful,
+        /// as DisconnectEx's: the peer receives all that was written, then the end of stream, even
+        /// if it is still sending (what it sends is read and thrown away for up to 5 s instead of
+        /// answered with a reset); with writes cancelled, or a failed socket, it is abortive.
         @inlinable public func reset(context: Context) {
             cancelAndClose()
             complete(.reset, 0, .success, context)
         }
 
         /// Closes the socket now; pending operations complete with `.cancelled` (CancelIo followed by
-        /// closesocket). The connection can be accepted into or connected again later.
+        /// closesocket). The connection can be accepted into or connected again later. Graceful or
+        /// abortive as for `reset(context:)`.
         @inlinable public func close() {
             cancelAndClose()
         }
