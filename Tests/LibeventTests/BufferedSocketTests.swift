@@ -438,6 +438,22 @@ import Testing
         #expect(try base.run() == .noMoreEvents)
     }
 
+    /// The lingering close costs nothing when nothing is at risk: a client that got a small answer
+    /// and sends nothing more (one connection per request) is closed at once.
+    @Test func closeAfterFlushingClosesAtOnceWhenNothingIsAtRisk() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try loopbackTCPPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        socket.output.append([UInt8](repeating: 7, count: 100))
+        try runBounded(base) { socket.outputCount == 0 }
+        usleep(50_000)  // the peer's kernel acknowledges the bytes
+        socket.closeAfterFlushing()
+        #expect(fcntl(mine, F_GETFD) == -1, "closed at once: no input waits and the peer has every byte")
+        #expect(readAvailable(theirs).count == 100)
+        #expect(try base.run() == .noMoreEvents)
+    }
+
     @Test func fileRangesAreSentWithSendfileWhereverTheyMove() throws {
         // A socket's output sends a lone memory chunk with a plain write, which must never happen
         // to a file range (libevent keeps no bytes for it), also when the range arrived by a move
