@@ -424,13 +424,15 @@ open class StreamSocket {
     /// it is empty, or when writing fails or times out). `didDrainOutput()` and `didReport(_:)` still
     /// run meanwhile.
     ///
-    /// The socket closes gracefully, so that the peer receives everything written: the kernel sends
-    /// the end of stream after the last bytes, and whatever the peer still sends is read and thrown
-    /// away until it closes too (for at most 5 s, or 2 s of quiet), before the descriptor is closed.
-    /// A plain `close()` with unread input would make the kernel reset the connection, which
-    /// destroys output not yet delivered (nginx's lingering close does the same). The socket itself
-    /// is closed at once all the same (`isOpen` false, handlers dropped); a failed or timed-out
-    /// write closes it at once, without lingering.
+    /// The socket closes gracefully, so that the peer receives everything written, as with nginx's
+    /// lingering close: a plain `close()` with unread input would make the kernel reset the
+    /// connection, which destroys output not yet delivered. So the kernel sends the end of stream
+    /// after the last bytes, and whatever the peer still sends is read and thrown away until it
+    /// closes too (for at most 5 s, or 2 s of quiet) before the descriptor is closed;
+    /// `EventBase.run()` runs on until then. With no input waiting and all output acknowledged,
+    /// nothing is at risk and the descriptor is closed at once. Either way the socket itself is
+    /// closed at once (`isOpen` false, handlers dropped); a failed or timed-out write closes it
+    /// without lingering.
     public func closeAfterFlushing() {
         guard isOpen else { return }
         guard outputCount > 0 else { return close(lingering: true) }
