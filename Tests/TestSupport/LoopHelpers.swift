@@ -43,29 +43,13 @@ public func loopbackTCPPair(clientReceiveBuffer: Int32? = nil) throws -> (Int32,
     let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard listening >= 0 else { throw LibeventError.lastError("socket") }
     defer { close(listening) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-            bind(listening, address, length) == 0 && listen(listening, 1) == 0
-                && getsockname(listening, address, &length) == 0
-        }
-    }
-    guard bound else { throw LibeventError.lastError("bind") }
-    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard client >= 0 else { throw LibeventError.lastError("socket") }
-    if var size = clientReceiveBuffer {
-        setsockopt(client, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-    }
-    let connected = withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) == 0 }
-    }
-    let server = connected ? accept(listening, nil, nil) : -1
+    let bound = try SocketAddress(parsing: "127.0.0.1:0").withUnsafeSockaddr { bind(listening, $0, $1) == 0 }
+    guard bound, listen(listening, 1) == 0 else { throw LibeventError.lastError("bind/listen") }
+    let client = try blockingClient(to: SocketAddress(localAddressOf: listening), receiveBuffer: clientReceiveBuffer)
+    let server = accept(listening, nil, nil)
     guard server >= 0 else {
         close(client)
-        throw LibeventError.lastError("connect")
+        throw LibeventError.lastError("accept")
     }
     for descriptor in [server, client] { _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK) }
     return (server, client)
