@@ -12,8 +12,9 @@ import Darwin
 /// Numeric options parse `.unconditional`ly, so that `--idle-timeout -1` reads `-1` as the value and
 /// is rejected by `validate()` for what it is, not as a missing value followed by an unknown option.
 public struct ServerOptions: ParsableArguments {
-    /// The address to listen on: an IPv4 or IPv6 literal such as `127.0.0.1`, `0.0.0.0` or `::1`.
-    @Option(help: "Address to listen on (IPv4 or IPv6 literal).")
+    /// The address to listen on: an IPv4 or IPv6 literal such as `127.0.0.1`, `0.0.0.0` or `::1`, or
+    /// a name such as `localhost`, looked up once at start.
+    @Option(help: "Address to listen on: an IPv4 or IPv6 literal, or a name such as localhost.")
     public var host = "127.0.0.1"
 
     /// Seconds a connection may stay idle before the server closes it.
@@ -27,12 +28,10 @@ public struct ServerOptions: ParsableArguments {
     /// Options with their defaults.
     public init() {}
 
-    /// Rejects a host that is not an IP literal, a non-positive or non-finite timeout, and a
-    /// connection limit below 1.
+    /// Rejects a host that is neither an IP literal nor a name the system resolves, a non-positive
+    /// or non-finite timeout, and a connection limit below 1.
     public func validate() throws {
-        guard (try? SocketAddress(host: host, port: 0)) != nil else {
-            throw ValidationError("--host '\(host)' is not an IPv4 or IPv6 address")
-        }
+        _ = try address(port: 0)
         guard idleTimeoutSeconds.isFinite, idleTimeoutSeconds > 0, idleTimeoutSeconds <= 31_536_000 else {
             throw ValidationError("--idle-timeout must be a number of seconds above 0 (got \(idleTimeoutSeconds))")
         }
@@ -66,8 +65,33 @@ public struct ServerOptions: ParsableArguments {
         return available
     }
 
-    /// The address to bind: `host` with `port` (0 lets the kernel pick).
+    /// The address to bind: `host` with `port` (0 lets the kernel pick). A name is resolved with
+    /// `getaddrinfo` (blocking: call this before the loop runs) to the first address it gives.
+    ///
+    /// - Throws: `ValidationError` when `host` is not a literal and does not resolve.
     public func address(port: UInt16) throws -> SocketAddress {
-        try SocketAddress(host: host, port: port)
+        if let literal = try? SocketAddress(host: host, port: port) { return literal }
+        return try SocketAddress(host: Self.firstAddress(ofName: host), port: port)
+    }
+
+    /// The numeric form (`127.0.0.1`, `::1`) of the first IPv4 or IPv6 address that the system's
+    /// resolver (`/etc/hosts`, then DNS) gives for `name`.
+    private static func firstAddress(ofName name: String) throws -> String {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_ADDRCONFIG
+        var results: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(name, nil, &hints, &results)
+        defer { if let results { freeaddrinfo(results) } }
+        guard status == 0, let first = results?.pointee else {
+            let reason = status == 0 ? "no address" : String(cString: gai_strerror(status))
+            throw ValidationError("--host '\(name)' is neither an IP address nor a name that resolves (\(reason))")
+        }
+        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard getnameinfo(first.ai_addr, first.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0 else {
+            throw ValidationError("--host '\(name)' resolves to an address that is not IPv4 or IPv6")
+        }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -7,7 +7,7 @@ import Testing
 struct CommandLineTests {
     static let products = ["echo-server", "daytime-server", "select-echo"]
     static let badArguments = [
-        ["--bogus"], ["--port", "65536"], ["--port", "http"], ["--host", "example.org"],
+        ["--bogus"], ["--port", "65536"], ["--port", "http"], ["--host", "no-such-host.invalid"], ["--host", "1.2.3.4.5"],
         ["--idle-timeout=-1"], ["--idle-timeout", "-1"], ["--idle-timeout", "soon"], ["--max-connections", "0"],
         ["--max-connections", "-5"], ["--port", "-1"], ["extra"],
     ]

@@ -131,4 +131,14 @@ struct EchoServerTests {
         #expect(report.completed == 3, "\(report.failures)")
         #expect(server.terminate(with: SIGINT) == 0)
     }
+
+    @Test(arguments: EchoVariant.all)
+    func listensOnTheAddressOfAHostName(variant: EchoVariant) throws {
+        let server = try ChildProcess(builtProduct: variant.product, arguments: variant.arguments + ["--host", "localhost", "--port", "0"])
+        let address = try server.listeningAddress()
+        #expect(["127.0.0.1", "::1"].contains(address.host), "localhost is a loopback address, not \(address)")
+        let report = try exerciseEcho(at: address, sizes: [1, 1000], seed: 7)
+        #expect(report.completed == 2, "\(report.failures)")
+        #expect(server.terminate(with: SIGINT) == 0)
+    }
 }
