@@ -143,13 +143,22 @@ struct DocumentRoot {
             let kind = info.st_mode & S_IFMT
             guard kind == S_IFREG || kind == S_IFDIR else { continue }
             entries.append(DirectoryEntry(name: name, isDirectory: kind == S_IFDIR, size: Int64(info.st_size),
-                                          modified: Int(info.st_mtim.tv_sec)))
+                                          modified: Int(modificationTime(of: info).tv_sec)))
         }
         return entries
     }
 
     private static func metadata(_ info: stat) -> FileMetadata {
-        FileMetadata(size: Int64(info.st_size), modified: Int(info.st_mtim.tv_sec),
-                     modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
+        let modified = modificationTime(of: info)
+        return FileMetadata(size: Int64(info.st_size), modified: Int(modified.tv_sec), modifiedNanoseconds: Int(modified.tv_nsec))
     }
+}
+
+/// When `info`'s file was last modified (`st_mtim` in Glibc, `st_mtimespec` in Darwin).
+private func modificationTime(of info: stat) -> timespec {
+    #if canImport(Glibc)
+    info.st_mtim
+    #else
+    info.st_mtimespec
+    #endif
 }

@@ -37,8 +37,10 @@ struct SelectEcho: ServerCommand {
 /// C's `passiveTCPsock`: socket(), bind(), listen(), plus the non-blocking flag an event loop needs.
 func passiveTCPSocket(_ address: SocketAddress, backlog: Int32) throws -> Int32 {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
-    let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    let descriptor = socket(family, streamSocketType, 0)
     guard descriptor >= 0 else { throw LibeventError("socket", code: errno) }
+    _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+    _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
     var on: Int32 = 1
     setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
     guard address.withUnsafeSockaddr({ bind(descriptor, $0, $1) }) == 0 else {
@@ -202,3 +204,10 @@ final class SelectEchoServer {
 
     var isFinished: Bool { readSet.isEmpty }
 }
+
+#if canImport(Glibc)
+/// C's `SOCK_STREAM` (Glibc imports the socket types as an enum, Darwin as plain integers).
+let streamSocketType = Int32(SOCK_STREAM.rawValue)
+#else
+let streamSocketType = SOCK_STREAM
+#endif

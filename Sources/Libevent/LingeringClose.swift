@@ -30,9 +30,8 @@ final class LingeringClose {
     /// servers keep an eighth of it spare beyond their connections). Beyond it, sockets close at
     /// once, so clients that never stop sending cannot pin descriptors this way.
     static let mostAtOnce: Int = {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 4096 }
-        return Int(min(4096, max(4, limit.rlim_cur / 16)))
+        let descriptorLimit = sysconf(Int32(_SC_OPEN_MAX))  // RLIMIT_NOFILE's soft limit
+        return descriptorLimit > 0 ? min(4096, max(4, descriptorLimit / 16)) : 4096
     }()
     /// The most bytes thrown away per wake-up, so that one fast sender cannot hold the loop.
     static let mostBytesPerWakeUp = 256 * 1024

@@ -51,7 +51,7 @@ public final class Listener {
     public init(base: EventBase, address: SocketAddress, backlog: Int32 = 511, reuseAddress: Bool = true,
                 onAccept: @escaping AcceptHandler) throws {
         base.confinement.check()
-        let descriptor = try SocketCalls.makeSocket(for: address, type: Int32(SOCK_STREAM.rawValue))
+        let descriptor = try SocketCalls.makeSocket(for: address, type: SocketCalls.streamType)
         localAddress = try SocketCalls.closingOnError(descriptor) {
             if reuseAddress { try SocketCalls.setOption(descriptor, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR") }
             try SocketCalls.bindSocket(descriptor, to: address)

@@ -7,6 +7,19 @@ import Darwin
 
 /// The few socket system calls the core makes itself, each turning failure into `LibeventError`.
 enum SocketCalls {
+    #if canImport(Glibc)
+    /// `SOCK_STREAM` as `socket()` takes it (Glibc imports the socket types as an enum, Darwin as
+    /// plain integers).
+    static let streamType = Int32(SOCK_STREAM.rawValue)
+    /// `SOCK_DGRAM` as `socket()` takes it.
+    static let datagramType = Int32(SOCK_DGRAM.rawValue)
+    #else
+    /// `SOCK_STREAM` as `socket()` takes it.
+    static let streamType = SOCK_STREAM
+    /// `SOCK_DGRAM` as `socket()` takes it.
+    static let datagramType = SOCK_DGRAM
+    #endif
+
     /// A new non-blocking, close-on-exec socket of `address`'s family.
     static func makeSocket(for address: SocketAddress, type: Int32) throws -> Int32 {
         #if canImport(Glibc)

@@ -310,7 +310,7 @@ open class StreamSocket {
     public func connect(to address: SocketAddress) throws {
         checkOpen()
         precondition(descriptor < 0, "connect(to:) on a socket that already has a connection")
-        let descriptor = try SocketCalls.makeSocket(for: address, type: Int32(SOCK_STREAM.rawValue))
+        let descriptor = try SocketCalls.makeSocket(for: address, type: SocketCalls.streamType)
         try SocketCalls.closingOnError(descriptor) { try attachDescriptor(descriptor) }
         startConnecting(to: address)
     }

@@ -27,7 +27,7 @@ public final class UDPSocket {
     ///
     /// - Throws: `LibeventError` naming the failing step.
     public init(binding address: SocketAddress, reuseAddress: Bool = true) throws {
-        let descriptor = try SocketCalls.makeSocket(for: address, type: Int32(SOCK_DGRAM.rawValue))
+        let descriptor = try SocketCalls.makeSocket(for: address, type: SocketCalls.datagramType)
         localAddress = try SocketCalls.closingOnError(descriptor) {
             if reuseAddress { try SocketCalls.setOption(descriptor, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR") }
             try SocketCalls.bindSocket(descriptor, to: address)

@@ -51,11 +51,11 @@ public struct ServerOptions: ParsableArguments {
     /// backlog. When it lowers the limit, it says so on standard error, prefixed with `program`.
     public func connectionLimit(program: String) -> Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return maxConnections }
+        guard getrlimit(descriptorLimitResource, &limit) == 0 else { return maxConnections }
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit
             raised.rlim_cur = min(limit.rlim_max, 1 << 20)
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+            if setrlimit(descriptorLimitResource, &raised) == 0 { limit = raised }
         }
         guard limit.rlim_cur != rlim_t.max else { return maxConnections }  // RLIM_INFINITY
         let descriptors = Int(clamping: limit.rlim_cur)
@@ -79,7 +79,7 @@ public struct ServerOptions: ParsableArguments {
     private static func firstAddress(ofName name: String) throws -> String {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_protocol = Int32(IPPROTO_TCP)
         hints.ai_flags = AI_ADDRCONFIG
         var results: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(name, nil, &hints, &results)
@@ -95,3 +95,11 @@ public struct ServerOptions: ParsableArguments {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+#if canImport(Glibc)
+/// `RLIMIT_NOFILE` as `getrlimit` takes it (Glibc imports the resources as an enum, Darwin as plain
+/// integers).
+private let descriptorLimitResource = Int32(RLIMIT_NOFILE.rawValue)
+#else
+private let descriptorLimitResource = RLIMIT_NOFILE
+#endif

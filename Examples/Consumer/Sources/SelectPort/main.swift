@@ -4,7 +4,7 @@ import Libevent
 /// C's passiveTCPsock: socket(), bind(), listen(), plus the non-blocking flag an event loop needs.
 func passiveTCPSocket(_ address: SocketAddress, backlog: Int32) throws -> Int32 {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
-    let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)  // SOCK_STREAM alone on macOS
     guard fd >= 0 else { throw LibeventError("socket", code: errno) }
     var on: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
