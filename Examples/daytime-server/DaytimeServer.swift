@@ -44,14 +44,15 @@ struct DaytimeServer: ServerCommand {
             announced.append((listener.localAddress, .tcp))
         }
         if !tcp {
-            // With --port 0 the UDP socket takes the port the kernel gave the TCP listener.
-            let udpAddress = try options.address(port: announced.first?.0.port ?? port)
+            // With --port 0 the UDP socket takes the port the kernel gave the TCP listener. The host
+            // is the one already resolved, so that a name cannot resolve differently the second time.
+            let udpAddress = try SocketAddress(host: address.host, port: announced.first?.0.port ?? port)
             let service: DatagramDaytimeService
             do {
                 service = try DatagramDaytimeService(base: base, address: udpAddress)
             } catch where port == 0 {
                 // The kernel's TCP pick is taken for UDP: any free UDP port will do.
-                service = try DatagramDaytimeService(base: base, address: options.address(port: 0))
+                service = try DatagramDaytimeService(base: base, address: SocketAddress(host: address.host, port: 0))
             }
             datagramService = service
             announced.append((service.localAddress, .udp))
