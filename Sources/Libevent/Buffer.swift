@@ -11,6 +11,9 @@ import Darwin
 /// copying them, and `appendFile` queues a file range that a socket sends with `sendfile`, never
 /// through user memory. A `Buffer()` you create is yours; the `input` and `output` of a
 /// `BufferedSocket` belong to the socket and must not be used after it is closed (that traps).
+/// Once your buffer has taken bytes from a socket's as a whole (a completed read, `moveAll`), it
+/// keeps its storage among that socket's event base's spare storage, and the base alive, for as
+/// long as it lives: use it on the base's thread, as every object of the base.
 public final class Buffer {
     /// How `readLine` recognises the end of a line.
     public enum LineEnding: Sendable {
@@ -41,9 +44,10 @@ public final class Buffer {
     // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
     // the CPU of a completion-model echo): they are private to this object, used on the base's
     // thread only, and no access to them spans a call that could reach back into them.
-    /// The evbuffer, only while the buffer holds bytes (or is being filled): an empty buffer you
-    /// made frees it, and a socket's buffers take one from the base's spares when they need it and
-    /// hand it back when they are empty, so an idle connection holds none.
+    /// The evbuffer, only while the buffer holds bytes (or is being filled): a socket's buffers take
+    /// one from the base's spares when they need it and hand it back when they are empty, so an
+    /// idle connection holds none. A buffer you made does the same once it has taken a socket's
+    /// evbuffer (see `Link.spares`); before that it makes its own and frees it when empty.
     @exclusivity(unchecked) private var storage: OpaquePointer?
     @exclusivity(unchecked) private var isFreed = false
     @exclusivity(unchecked) private var role: Role
@@ -52,13 +56,26 @@ public final class Buffer {
     /// one memory chunk with a plain `write`; libevent has no call that tells a chunk of memory
     /// from a file range. Cleared once the evbuffer is given up.
     /// (Declared beside the other one-byte fields: Swift lays a class out in declaration order, and
-    /// after `owner` it would take the object past the 48-byte malloc size every session's
+    /// after `link` it would take the object past the 48-byte malloc size every session's
     /// `Buffer` has.)
     @exclusivity(unchecked) private var mayHoldFileRanges = false
-    /// The socket whose input or output this is, unretained: the socket clears it (in
-    /// `freeStorage()`) before it can go away, and every use happens while the buffer is not freed.
-    /// Reached through `withOwner`, which lends it without retaining it.
-    @exclusivity(unchecked) private var owner: Unmanaged<StreamSocket>?
+    /// Whom the buffer belongs to, or where its evbuffer goes back to (8 bytes either way); nil for
+    /// a buffer you made that holds no evbuffer from a base.
+    @exclusivity(unchecked) private var link: Link?
+
+    private enum Link {
+        /// The input or output of this socket, unretained: the socket clears it (in
+        /// `freeStorage()`) before it can go away, and every use happens while the buffer is not
+        /// freed. Reached through `withOwner`, which lends it without retaining it.
+        case socket(Unmanaged<StreamSocket>)
+        /// A buffer you made that has taken a socket's evbuffer on this base (a read completed
+        /// into it, or bytes moved in whole): it takes its evbuffers from the base's spares and
+        /// hands them back when it empties, instead of `evbuffer_new` and `evbuffer_free`, so a
+        /// request read into your buffer and parsed out of it costs no allocation. The first such
+        /// base stays retained (by hand, in `adoptStorage(of:)` and `deinit`, so that the enum
+        /// stays trivial to copy) until the buffer goes away.
+        case spares(Unmanaged<EventBase>)
+    }
 
     /// A new, empty buffer.
     public init() {
@@ -67,25 +84,27 @@ public final class Buffer {
 
     /// The input or output of `socket`, without an evbuffer until one is needed.
     init(socket: StreamSocket, role: Role) {
-        owner = Unmanaged.passUnretained(socket)
+        link = .socket(Unmanaged.passUnretained(socket))
         self.role = role
     }
 
     deinit {
         if let storage { evbuffer_free(storage) }
+        if case .spares(let base)? = link { base.release() }
     }
 
     /// Gives up the evbuffer while the buffer is empty: a socket's goes back to its base's spares,
-    /// one you made is freed. The next use takes a new one. Returns whether the buffer is now empty
-    /// and without an evbuffer.
-    @discardableResult
+    /// as does one that came from them into a buffer you made; any other is freed. The next use
+    /// takes a new one. Returns whether the buffer is now empty and without an evbuffer.
+    /// (Inlined: it runs whenever a socket's buffer empties, a few times an echo message.)
+    @discardableResult @inline(__always)
     func releaseStorageIfEmpty() -> Bool {
         guard let storage else { return true }
         guard evbuffer_get_length(storage) == 0 else { return false }
-        if owner == nil {
-            evbuffer_free(storage)
+        if let home = spareHome {
+            home._withUnsafeGuaranteedRef { $0.returnSpareBuffer(storage) }
         } else {
-            withOwner { $0.base.returnSpareBuffer(storage) }
+            evbuffer_free(storage)
         }
         self.storage = nil
         mayHoldFileRanges = false
@@ -96,20 +115,20 @@ public final class Buffer {
     /// the few dozen a message cost); nil when the buffer has no owner. Safe because the socket
     /// outlives its buffers' use, and `body` (the socket's own bookkeeping) runs no user code.
     private func withOwner<Result>(_ body: (StreamSocket) -> Result) -> Result? {
-        guard let owner else { return nil }
+        guard case .socket(let owner)? = link else { return nil }
         return owner._withUnsafeGuaranteedRef(body)
     }
 
     /// Makes a spare buffer (empty, without an evbuffer, owned by no socket) the input or output
     /// of `socket`.
     func attach(to socket: StreamSocket, as role: Role) {
-        owner = Unmanaged.passUnretained(socket)
+        link = .socket(Unmanaged.passUnretained(socket))
         self.role = role
     }
 
     /// Leaves the socket it belonged to, empty and without an evbuffer, to be kept as a spare.
     func detachFromSocket() {
-        owner = nil
+        link = nil
     }
 
     /// Frees the evbuffer now (a closed socket's buffers); any later use of this object traps.
@@ -118,7 +137,7 @@ public final class Buffer {
         storage = nil
         mayHoldFileRanges = false
         isFreed = true
-        owner = nil
+        link = nil
     }
 
     /// Tells the owning socket that bytes were added (its output is then written from the loop).
@@ -140,11 +159,18 @@ public final class Buffer {
         if let storage { return storage }
         precondition(!isFreed, "Buffer used after its socket was closed")
         let drainsToSocket = role == .socketOutput
-        guard let buffer = withOwner({ $0.base.takeSpareBuffer(drainsToSocket: drainsToSocket) }) ?? evbuffer_new() else {
+        guard let buffer = withOwner({ $0.base.takeSpareBuffer(drainsToSocket: drainsToSocket) })
+                ?? takeFromSpareHome() else {
             fatalError("evbuffer_new: out of memory")
         }
         storage = buffer
         return buffer
+    }
+
+    /// An empty evbuffer for a buffer you made: from the spares of its base, if it has one.
+    private func takeFromSpareHome() -> OpaquePointer? {
+        guard case .spares(let base)? = link else { return evbuffer_new() }
+        return base._withUnsafeGuaranteedRef { $0.takeSpareBuffer(drainsToSocket: false) }
     }
 
     /// The number of bytes in the buffer.
@@ -230,8 +256,24 @@ public final class Buffer {
         mayHoldFileRanges = other.mayHoldFileRanges  // this buffer was empty: only theirs can
         other.mayHoldFileRanges = false  // it now has this buffer's empty evbuffer, or none
         setDrainsToSocket(theirs, role == .socketOutput)
+        // A buffer you made keeps the first base it takes an evbuffer from: any base's spares
+        // will do on that thread, and looking up another socket's base each time cost a message
+        // about 25 instructions.
+        if role == .standalone, link == nil, let home = other.spareHome { link = .spares(home.retain()) }
         return true
     }
+
+    /// The base whose spares this buffer's evbuffer may go back to: its socket's, or the one a
+    /// buffer you made took its evbuffer from.
+    @inline(__always)
+    private var spareHome: Unmanaged<EventBase>? {
+        switch link {
+        case .socket(let owner)?: owner._withUnsafeGuaranteedRef { Unmanaged.passUnretained($0.base) }
+        case .spares(let base)?: base
+        case nil: nil
+        }
+    }
+
 
     /// Queues `length` bytes of the open file `descriptor` from `offset` (`length` nil: to the end),
     /// without reading them: a socket's output sends them with `sendfile`; any other buffer reads

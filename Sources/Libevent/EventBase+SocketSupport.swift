@@ -10,6 +10,9 @@ extension EventBase {
     /// connections, and costs at most about 200 KiB kept after such a burst.
     static let spareBufferLimit = 1024
 
+    /// How many empty evbuffers are kept for reuse now (for tests).
+    package var spareEvbufferCount: Int { spareBuffers.count }
+
     /// An empty evbuffer, reused when one is spare. `drainsToSocket` makes appended file ranges go
     /// out with sendfile.
     func takeSpareBuffer(drainsToSocket: Bool) -> OpaquePointer {

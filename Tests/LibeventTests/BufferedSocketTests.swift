@@ -101,6 +101,37 @@ import Testing
         #expect(keptInput.isEmpty)
     }
 
+    @Test func aBufferYouMadeHandsASocketsEvbufferBackToTheBaseAndMayOutliveIt() throws {
+        var base: EventBase? = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base!, descriptor: mine)
+        let request = Buffer()
+        var reads = 0
+        socket.onRead = { socket in
+            request.moveAll(from: socket.input)  // an empty buffer takes the input's evbuffer whole
+            reads += 1
+        }
+        socket.enable(.read)
+
+        writeAll(theirs, Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        try runBounded(base!) { reads == 1 }
+        let spares = base!.spareEvbufferCount
+        #expect(request.removeFirst(upTo: 100) == Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        #expect(base!.spareEvbufferCount == spares + 1, "emptied, it goes back to the spares, not to evbuffer_free")
+
+        writeAll(theirs, Array("again".utf8))
+        try runBounded(base!) { reads == 2 }
+        #expect(base!.spareEvbufferCount == spares, "the socket's next read took it from there")
+
+        // The buffer keeps the base it took from alive, and stays usable after socket and base go.
+        socket.close()
+        base = nil
+        #expect(request.removeFirst(upTo: 100) == Array("again".utf8))
+        request.append("later")
+        #expect(request.removeFirst(upTo: 100) == Array("later".utf8))
+    }
+
     /// Messages of exactly a power-of-two size (4 KiB) arrive in one read each once the read size
     /// has adapted. It used to swing back below the message at each message's short tail, so every
     /// message came in two parts (and an echo of it went out in two writes, the second held by
