@@ -12,8 +12,8 @@ import Darwin
 /// through user memory. A `Buffer()` you create is yours; the `input` and `output` of a
 /// `BufferedSocket` belong to the socket and must not be used after it is closed (that traps).
 /// Once your buffer has taken bytes from a socket's as a whole (a completed read, `moveAll`), it
-/// keeps its storage among that socket's event base's spare storage, and the base alive, for as
-/// long as it lives: use it on the base's thread, as every object of the base.
+/// takes and returns its storage at that socket's event base, and keeps the base alive, for as long
+/// as it lives: use it on the base's thread, as every object of the base.
 public final class Buffer {
     /// How `readLine` recognises the end of a line.
     public enum LineEnding: Sendable {
@@ -59,8 +59,8 @@ public final class Buffer {
     /// after `link` it would take the object past the 48-byte malloc size every session's
     /// `Buffer` has.)
     @exclusivity(unchecked) private var mayHoldFileRanges = false
-    /// Whom the buffer belongs to, or where its evbuffer goes back to (8 bytes either way); nil for
-    /// a buffer you made that holds no evbuffer from a base.
+    /// Whom the buffer belongs to, or where its evbuffers come from and go back to (8 bytes either
+    /// way); nil for a buffer you made that has never taken a socket's evbuffer.
     @exclusivity(unchecked) private var link: Link?
 
     private enum Link {
@@ -273,7 +273,6 @@ public final class Buffer {
         case nil: nil
         }
     }
-
 
     /// Queues `length` bytes of the open file `descriptor` from `offset` (`length` nil: to the end),
     /// without reading them: a socket's output sends them with `sendfile`; any other buffer reads
