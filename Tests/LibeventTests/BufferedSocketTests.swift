@@ -274,18 +274,19 @@ import Testing
         var fired: [Int] = []
         var peers: [Int32] = []
         defer { peers.forEach { close($0) } }
-        for index in (0..<count).reversed() {
-            let (mine, theirs) = try socketPair()
-            peers.append(theirs)
-            let socket = try BufferedSocket(base: base, descriptor: mine)
-            socket.onEvent = { socket, event in
-                if event == .readTimeout { fired.append(index) }
-                socket.close()
+        try runBounded(base, armingInOneTurn: {
+            for index in (0..<count).reversed() {
+                let (mine, theirs) = try socketPair()
+                peers.append(theirs)
+                let socket = try BufferedSocket(base: base, descriptor: mine)
+                socket.onEvent = { socket, event in
+                    if event == .readTimeout { fired.append(index) }
+                    socket.close()
+                }
+                socket.setTimeouts(read: .milliseconds(20 * (index + 1)), write: nil)
+                socket.enable(.read)
             }
-            socket.setTimeouts(read: .milliseconds(20 * (index + 1)), write: nil)
-            socket.enable(.read)
-        }
-        try runBounded(base) { fired.count == count }
+        }, until: { fired.count == count })
         #expect(fired == Array(0..<count))
     }
 

@@ -10,8 +10,9 @@ import Testing
         let timers = delays.map { delay in
             EventTimer(base: base) { _ in order.append(delay) }
         }
-        for (timer, delay) in zip(timers, delays) { timer.schedule(after: .milliseconds(delay)) }
-        try runBounded(base) { order.count == delays.count }
+        try runBounded(base, armingInOneTurn: {
+            for (timer, delay) in zip(timers, delays) { timer.schedule(after: .milliseconds(delay)) }
+        }, until: { order.count == delays.count })
         #expect(order == [0, 10, 20, 30])
     }
 

@@ -27,6 +27,21 @@ public func runBounded(_ base: EventBase, limit: Duration = loopDeadline,
     try base.run()
 }
 
+/// Runs `arm` from the loop's first callback, then the loop as `runBounded` does. Inside a
+/// callback libevent reads the clock once per loop turn, so every timeout that `arm` sets counts
+/// from that one instant: the timeouts expire in the order of their durations however long `arm`
+/// takes. (Armed outside the loop, each counts from its own reading of the clock, and a loaded
+/// machine can pause the test between two of them for longer than their durations differ.)
+public func runBounded(_ base: EventBase, armingInOneTurn arm: @escaping () throws -> Void,
+                       until done: @escaping () -> Bool) throws {
+    let arming = EventTimer(base: base) { _ in
+        do { try arm() } catch { Issue.record("arming the test's timeouts failed: \(error)") }
+    }
+    arming.schedule(after: .zero)
+    defer { arming.close() }
+    try runBounded(base, until: done)
+}
+
 /// A connected pair of non-blocking UNIX stream sockets.
 public func socketPair() throws -> (Int32, Int32) {
     var descriptors: [Int32] = [-1, -1]
