@@ -27,8 +27,15 @@ public func fuzzRequestHead(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
         precondition(!head.method.isEmpty && !head.target.isEmpty, "empty method or target")
         precondition(!head.target.utf8.contains { $0 <= 0x20 || $0 >= 0x7F }, "target with a space or control")
         precondition((0...9).contains(head.minorVersion), "version 1.\(head.minorVersion)")
-        for field in head.fields {
+        let fields = head.fields
+        for field in fields {
             precondition(!field.value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }, "CR, LF or NUL in a value")
+        }
+        // The lookups, which compare bytes, agree with the list (names are ASCII tokens).
+        for field in fields.prefix(32) {
+            let named = fields.filter { $0.name.lowercased() == field.name.lowercased() }.map(\.value)
+            precondition(head.field(field.name.uppercased()) == named.first, "field(\(field.name))")
+            precondition(head.fieldValues(field.name.lowercased()) == named, "fieldValues(\(field.name))")
         }
         _ = head.keepsAlive
         if let body = try? head.bodyLength() { precondition(body >= 0, "negative body length") }

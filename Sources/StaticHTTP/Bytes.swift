@@ -15,6 +15,22 @@ extension Slice where Base == UnsafeRawBufferPointer {
         return start.distance(to: UnsafeRawPointer(found))
     }
 
+    /// Whether every byte satisfies `predicate` (read straight from memory, without the slice's
+    /// index checks).
+    func allBytes(_ predicate: (UInt8) -> Bool) -> Bool {
+        for byte in UnsafeRawBufferPointer(rebasing: self) where !predicate(byte) { return false }
+        return true
+    }
+
+    /// The bytes without the spaces and tabs at either end.
+    func trimmingSpacesAndTabs() -> Self {
+        var start = startIndex
+        var end = endIndex
+        while start < end, base[start] == 0x20 || base[start] == 0x09 { start += 1 }
+        while end > start, base[end - 1] == 0x20 || base[end - 1] == 0x09 { end -= 1 }
+        return base[start..<end]
+    }
+
     /// Whether the bytes begin with the bytes of `prefix`.
     func starts(withASCII prefix: StaticString) -> Bool {
         guard count >= prefix.utf8CodeUnitCount else { return false }

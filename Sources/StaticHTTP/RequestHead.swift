@@ -14,6 +14,11 @@ public struct RequestError: Error, Equatable, Sendable {
 }
 
 /// The parsed head of an HTTP/1.x request: request line and header fields.
+///
+/// The field lines are kept as the bytes that were sent, with where each name and value lies: a
+/// lookup compares bytes, and only the values asked for become Strings. (A browser sends a dozen
+/// fields, of which a file server reads three or four; a String made for each would cost every
+/// request an allocation per long value.)
 public struct RequestHead: Sendable {
     /// The method token, case-sensitive (`GET`, `HEAD`...).
     public let method: String
@@ -22,8 +27,16 @@ public struct RequestHead: Sendable {
     /// The minor version: 0 for HTTP/1.0, 1 for HTTP/1.1; a later 1.x (up to 1.9) is kept as sent
     /// and handled as 1.1 (RFC 9110, section 2.5: a higher minor version stays compatible).
     public let minorVersion: Int
-    /// The header fields in order, names as sent.
-    public let fields: [(name: String, value: String)]
+    /// The field lines as sent, request line excluded.
+    private let fieldBytes: [UInt8]
+    /// Where each field's name and value (without the spaces around it) lie in `fieldBytes`, in order.
+    private let fieldSpans: [FieldSpan]
+
+    /// The header fields in order, names as sent. Made anew on each use: `field(_:)` and
+    /// `fieldValues(_:)` find one without making the others.
+    public var fields: [(name: String, value: String)] {
+        fieldSpans.map { (name: string(fieldBytes[$0.name]), value: string(fieldBytes[$0.value])) }
+    }
 
     /// The methods HTTP defines (RFC 9110 section 9, and PATCH from RFC 5789). Methods are
     /// case-sensitive: `get` is not among them.
@@ -47,21 +60,31 @@ public struct RequestHead: Sendable {
 
     /// The value of the first field named `name` (case-insensitive), or nil.
     public func field(_ name: String) -> String? {
-        fields.first { namesMatch($0.name, name) }?.value
+        name.withUTF8Bytes { name in
+            fieldSpans.first { isNamed($0, name) }.map { string(fieldBytes[$0.value]) }
+        }
     }
 
     /// All values of the fields named `name` (case-insensitive), in order.
     public func fieldValues(_ name: String) -> [String] {
-        fields.filter { namesMatch($0.name, name) }.map(\.value)
+        name.withUTF8Bytes { name in
+            fieldSpans.filter { isNamed($0, name) }.map { string(fieldBytes[$0.value]) }
+        }
     }
 
     /// Whether the connection stays open after the response: HTTP/1.1 unless `Connection: close`;
     /// HTTP/1.0 only with `Connection: keep-alive`.
     public var keepsAlive: Bool {
-        let tokens = fieldValues("Connection").flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingSpaces().lowercased() }
-        if tokens.contains("close") { return false }
-        return minorVersion >= 1 || tokens.contains("keep-alive")
+        var asksToClose = false
+        var asksToKeepAlive = false
+        for span in fieldSpans where isNamed(span, "connection") {
+            forEachListElement(in: fieldBytes[span.value]) { token in
+                if equalsIgnoringCase(token, "close") { asksToClose = true }
+                if equalsIgnoringCase(token, "keep-alive") { asksToKeepAlive = true }
+            }
+        }
+        if asksToClose { return false }
+        return minorVersion >= 1 || asksToKeepAlive
     }
 
     /// The body length announced by `Content-Length` (0 when absent).
@@ -70,17 +93,33 @@ public struct RequestHead: Sendable {
     ///   request smuggling shapes), several `Content-Length` fields, or one that is not a decimal
     ///   number.
     public func bodyLength() throws(RequestError) -> Int {
-        if !fieldValues("Transfer-Encoding").isEmpty {
-            throw RequestError(.badRequest, "Transfer-Encoding is not accepted on requests")
+        var lengthFields = 0
+        var lengthValue: Range<Int>?
+        for span in fieldSpans {
+            if isNamed(span, "transfer-encoding") {
+                throw RequestError(.badRequest, "Transfer-Encoding is not accepted on requests")
+            }
+            if isNamed(span, "content-length") {
+                lengthFields += 1
+                lengthValue = span.value
+            }
         }
-        let lengths = fieldValues("Content-Length")
-        guard let value = lengths.first else { return 0 }
-        guard lengths.count == 1 else { throw RequestError(.badRequest, "several Content-Length fields") }
-        guard !value.isEmpty, value.utf8.count <= 18, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let length = Int(value) else {
+        guard let lengthValue else { return 0 }
+        guard lengthFields == 1 else { throw RequestError(.badRequest, "several Content-Length fields") }
+        let digits = fieldBytes[lengthValue]
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy(isDigit) else {
             throw RequestError(.badRequest, "invalid Content-Length")
         }
-        return length
+        return digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+    }
+
+    /// Whether the field at `span` is named `name` (ASCII, case-insensitive).
+    private func isNamed(_ span: FieldSpan, _ name: StaticString) -> Bool {
+        span.name.count == name.utf8CodeUnitCount && equalsIgnoringCase(fieldBytes[span.name], name)
+    }
+
+    private func isNamed(_ span: FieldSpan, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        span.name.count == name.count && equalsIgnoringCase(fieldBytes[span.name], name)
     }
 
     /// How many bytes of empty lines (CR LF or LF) come before the request line in `bytes`: a
@@ -148,8 +187,8 @@ public struct RequestHead: Sendable {
         let methodBytes = first[..<firstSpace]
         let targetBytes = first[(firstSpace + 1)..<secondSpace]
         let version = first[(secondSpace + 1)...]
-        guard methodBytes.allSatisfy(isTokenByte) else { throw RequestError(.badRequest, "malformed method") }
-        guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard methodBytes.allBytes(isTokenByte) else { throw RequestError(.badRequest, "malformed method") }
+        guard targetBytes.allBytes({ $0 > 0x20 && $0 < 0x7F }) else {
             throw RequestError(.badRequest, "malformed request target")
         }
         let v = version.startIndex
@@ -160,12 +199,13 @@ public struct RequestHead: Sendable {
         guard version[v + 5] == UInt8(ascii: "1") else {
             throw RequestError(.versionNotSupported, "only HTTP/1.x is supported")
         }
-        method = String(decoding: methodBytes, as: UTF8.self)
+        method = Self.methodName(methodBytes)
         target = String(decoding: targetBytes, as: UTF8.self)
         minorVersion = Int(version[v + 7] - UInt8(ascii: "0"))
 
-        var fields: [(name: String, value: String)] = []
-        fields.reserveCapacity(8)
+        // Spans are offsets into the copy of the field lines, which starts where `lines` is now.
+        let fieldsStart = lines.position
+        var spans: [FieldSpan] = []
         var hosts = 0
         while let line = lines.next() {
             if line.isEmpty, lines.restIsBlank { break }
@@ -174,28 +214,43 @@ public struct RequestHead: Sendable {
             }
             let name = line[line.startIndex..<colon]
             // No space before the colon, no obsolete line folding: both are smuggling vectors.
-            guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+            guard !name.isEmpty, name.allBytes(isTokenByte) else {
                 throw RequestError(.badRequest, "malformed header name")
             }
-            let value = line[(colon + 1)...].trimmingPrefixAndSuffix { $0 == 0x20 || $0 == 0x09 }
-            guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+            let value = line[(colon + 1)...].trimmingSpacesAndTabs()
+            guard value.allBytes({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
                 throw RequestError(.badRequest, "control character in a header value")
             }
-            let field = (name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
-            if namesMatch(field.name, "Host") { hosts += 1 }
-            fields.append(field)
+            if name.count == 4, equalsIgnoringCase(name, "host") { hosts += 1 }
+            spans.append(FieldSpan(name: (name.startIndex - fieldsStart)..<(colon - fieldsStart),
+                                   value: (value.startIndex - fieldsStart)..<(value.endIndex - fieldsStart)))
         }
-        self.fields = fields
         if minorVersion >= 1, hosts != 1 {
             throw RequestError(.badRequest, "HTTP/1.1 needs exactly one Host field")
         }
+        fieldSpans = spans
+        fieldBytes = spans.isEmpty ? [] : [UInt8](UnsafeRawBufferPointer(rebasing: head[fieldsStart...]))
     }
+
+    /// The method as a String: the usual ones are literals, so they cost no decoding.
+    private static func methodName(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+        if bytes.count == 3, bytes.starts(withASCII: "GET") { return "GET" }
+        if bytes.count == 4, bytes.starts(withASCII: "HEAD") { return "HEAD" }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Where one field's name and value lie in a `RequestHead`'s field bytes.
+private struct FieldSpan: Sendable {
+    let name: Range<Int>
+    let value: Range<Int>
 }
 
 /// The lines of a head, each without its LF and a CR before it, read in place.
 private struct HeadLines {
     private let bytes: UnsafeRawBufferPointer
-    private var position = 0
+    /// Where the next line starts.
+    private(set) var position = 0
     private var finished = false
 
     init(_ bytes: UnsafeRawBufferPointer) {
@@ -214,8 +269,8 @@ private struct HeadLines {
             end = bytes.count
             finished = true
         }
-        let line = bytes[rest.startIndex..<end]
-        return line.last == 0x0D ? line.dropLast() : line
+        let start = rest.startIndex
+        return bytes[start..<(end > start && bytes[end - 1] == 0x0D ? end - 1 : end)]
     }
 
     /// Whether every line still to come is empty (or none is left): the blank end of the head.
@@ -228,27 +283,53 @@ private struct HeadLines {
     }
 }
 
-/// RFC 9110 `tchar`.
+/// RFC 9110 `tchar`: ALPHA, DIGIT and ! # $ % & ' * + - . ^ _ ` | ~.
 private func isTokenByte(_ byte: UInt8) -> Bool {
     switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+         UInt8(ascii: "^")...UInt8(ascii: "z"),  // ^ _ ` and a-z
+         UInt8(ascii: "!"), UInt8(ascii: "#")...UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+         UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "|"), UInt8(ascii: "~"):
         return true
     default:
-        return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        return false
     }
 }
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
-/// Whether two field names are equal ignoring ASCII case (names are tokens), without allocating:
-/// this runs for every field lookup of every request.
-private func namesMatch(_ lhs: String, _ rhs: String) -> Bool {
-    guard lhs.utf8.count == rhs.utf8.count else { return false }  // most names differ in length
-    return lhs.withUTF8Bytes { left in
-        rhs.withUTF8Bytes { right in
-            left.indices.allSatisfy { asciiLowercased(left[$0]) == asciiLowercased(right[$0]) }
-        }
+/// Whether two byte strings are equal ignoring ASCII case (field names and list tokens are ASCII).
+private func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ lhs: A, _ rhs: B) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var left = lhs.startIndex
+    var right = rhs.startIndex
+    while left != lhs.endIndex {
+        guard asciiLowercased(lhs[left]) == asciiLowercased(rhs[right]) else { return false }
+        lhs.formIndex(after: &left)
+        rhs.formIndex(after: &right)
     }
+    return true
+}
+
+private func equalsIgnoringCase<A: Collection<UInt8>>(_ lhs: A, _ rhs: StaticString) -> Bool {
+    equalsIgnoringCase(lhs, UnsafeBufferPointer(start: rhs.utf8Start, count: rhs.utf8CodeUnitCount))
+}
+
+/// Calls `body` with each element of a comma-separated list (RFC 9110 section 5.6.1), without
+/// the spaces and tabs around it; empty elements are skipped.
+private func forEachListElement(in bytes: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) -> Void) {
+    var rest = bytes
+    while !rest.isEmpty {
+        let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+        let element = rest[..<comma].trimmingPrefixAndSuffix { $0 == 0x20 || $0 == 0x09 }
+        if !element.isEmpty { body(element) }
+        rest = comma == rest.endIndex ? [] : rest[(comma + 1)...]
+    }
+}
+
+/// Field bytes as a String (values may hold bytes that are not UTF-8: those become U+FFFD).
+private func string(_ bytes: ArraySlice<UInt8>) -> String {
+    String(decoding: bytes, as: UTF8.self)
 }
 
 private func asciiLowercased(_ byte: UInt8) -> UInt8 {

@@ -75,6 +75,20 @@ struct RequestHeadTests {
         #expect(head.field("Missing") == nil)
     }
 
+    /// Every field, in order, names as sent and values without the spaces and tabs around them;
+    /// bytes that are not UTF-8 become U+FFFD in the value's String.
+    @Test func listsEveryFieldInOrder() throws {
+        let text = "GET / HTTP/1.1\r\nHost: a\r\nAccept:\t text/html, */* \r\nEmpty:\r\nX-Word: caf\u{e9}\r\n"
+        let head = try (Array(text.utf8) + Array("X-Raw: a".utf8) + [0xFF] + Array("\r\n\r\n".utf8)).withUnsafeBytes {
+            try RequestHead(parsing: $0)
+        }
+        #expect(head.fields.map(\.name) == ["Host", "Accept", "Empty", "X-Word", "X-Raw"])
+        #expect(head.fields.map(\.value) == ["a", "text/html, */*", "", "caf\u{e9}", "a\u{FFFD}"])
+        #expect(head.field("empty") == "")
+        #expect(head.field("ACCEPT") == "text/html, */*")
+        #expect(head.field("X-Wor") == nil && head.field("X-Words") == nil)
+    }
+
     @Test func aLaterMinorVersionIsHandledAsHTTP11() throws {
         let head = try parseHead("GET / HTTP/1.2\r\nHost: a\r\n\r\n")
         #expect(head.minorVersion == 2)
@@ -88,6 +102,10 @@ struct RequestHeadTests {
         #expect(try !parseHead("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, Close\r\n\r\n").keepsAlive)
         #expect(try !parseHead("GET / HTTP/1.0\r\n\r\n").keepsAlive)
         #expect(try parseHead("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keepsAlive)
+        #expect(try parseHead("GET / HTTP/1.0\r\nConnection: ,, upgrade ,\tkeep-alive\r\n\r\n").keepsAlive)
+        #expect(try !parseHead("GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n").keepsAlive)
+        #expect(try !parseHead("GET / HTTP/1.0\r\nConnection: keep-alives\r\n\r\n").keepsAlive)
+        #expect(try parseHead("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed, xclose\r\n\r\n").keepsAlive)
     }
 
     @Test func bodyLengthRejectsSmugglingShapes() throws {
