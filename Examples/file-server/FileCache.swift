@@ -25,16 +25,23 @@ final class FileCache {
         case segment(FileSegment)
     }
 
-    /// One cached file.
-    struct Entry {
+    /// One cached file. A class, so that a cache hit hands out one reference instead of copying
+    /// (and retaining each part of) the file's description and body.
+    final class Entry {
         /// Its metadata and formatted fields.
         let file: FileDescription
         /// Its bytes.
         let body: Body
         /// When the entry stops being used.
-        let expires: ContinuousClock.Instant
+        let expires: MonotonicInstant
         /// Its heads for the plain GET, ready to send.
         let wholeFileHeads = WholeFileHeads()
+
+        init(file: FileDescription, body: Body, expires: MonotonicInstant) {
+            self.file = file
+            self.body = body
+            self.expires = expires
+        }
     }
 
     /// Files up to this size are read into memory (and sent with their head in one write); larger
@@ -51,6 +58,8 @@ final class FileCache {
 
     /// How long an entry is used after the file was opened.
     let validity: Duration
+    /// `validity` on the clock of `MonotonicInstant`.
+    private let lifetime: MonotonicInstant.Interval
     private var entries: [String: Entry] = [:]
     private var contentBytes = 0
     private var openFiles = 0
@@ -58,10 +67,11 @@ final class FileCache {
     /// An empty cache whose entries live for `validity` (zero: nothing is ever kept).
     init(validity: Duration) {
         self.validity = validity
+        lifetime = MonotonicInstant.Interval(validity)
     }
 
     /// The entry for `target`, if there is one and it has not expired by `now`.
-    func entry(for target: String, now: ContinuousClock.Instant) -> Entry? {
+    func entry(for target: String, now: MonotonicInstant) -> Entry? {
         guard let entry = entries[target] else { return nil }
         guard entry.expires > now else {
             remove(target)
@@ -74,7 +84,7 @@ final class FileCache {
     /// it is small and can be read whole now, else a segment that owns the descriptor. Keeps it
     /// for `target` when there is room. The descriptor is the cache's in every case (closed or
     /// owned by the segment); nil only when libevent refuses the file as a segment.
-    func load(target: String, descriptor: Int32, file: FileDescription, now: ContinuousClock.Instant) -> Body? {
+    func load(target: String, descriptor: Int32, file: FileDescription, now: MonotonicInstant) -> Body? {
         let size = Int(file.metadata.size)
         let body: Body
         if size <= Self.maxFileSizeInMemory, let content = Self.readWhole(descriptor, size: size) {
@@ -88,19 +98,19 @@ final class FileCache {
         }
         if validity > .zero, target.utf8.count <= Self.maxTargetLength, makeRoom(for: body, now: now) {
             remove(target)
-            entries[target] = Entry(file: file, body: body, expires: now + validity)
+            entries[target] = Entry(file: file, body: body, expires: now + lifetime)
             account(body, sign: 1)
         }
         return body
     }
 
     /// Drops the entries that have expired by `now`, returning their memory and descriptors.
-    func removeExpired(now: ContinuousClock.Instant) {
+    func removeExpired(now: MonotonicInstant) {
         for (target, entry) in entries where entry.expires <= now { remove(target) }
     }
 
     /// Whether `body` fits under the limits, once expired entries are gone if need be.
-    private func makeRoom(for body: Body, now: ContinuousClock.Instant) -> Bool {
+    private func makeRoom(for body: Body, now: MonotonicInstant) -> Bool {
         func fits() -> Bool {
             guard entries.count < Self.maxEntries else { return false }
             switch body {

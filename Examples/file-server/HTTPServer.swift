@@ -30,6 +30,8 @@ final class HTTPServer {
     private let root: DocumentRoot
     private let fileCache: FileCache
     private let idleTimeout: Duration
+    /// `idleTimeout` on the clock of request deadlines.
+    private let requestTimeLimit: MonotonicInstant.Interval
     private let boundary = "swift-libevent-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
     private var isShuttingDown = false
     private var cachedDate = (second: 0, text: "")
@@ -54,6 +56,7 @@ final class HTTPServer {
         self.root = root
         self.fileCache = fileCache
         self.idleTimeout = idleTimeout
+        requestTimeLimit = MonotonicInstant.Interval(idleTimeout)
         localAddress = listener.localAddress
         port.onCompletion = { [unowned self] packet in self.completed(packet) }
         pool.start()
@@ -66,7 +69,7 @@ final class HTTPServer {
     private lazy var deadlineSweep = EventTimer(base: base) { [unowned self] _ in self.sweep() }
 
     private func sweep() {
-        let now = ContinuousClock.now
+        let now = MonotonicInstant.now
         fileCache.removeExpired(now: now)
         let overdue = pool.liveContexts.filter { session in
             guard session.state == .waitingForRequest, let deadline = session.requestDeadline else { return false }
@@ -129,7 +132,7 @@ final class HTTPServer {
     private func waitForRequest(_ session: HTTPSession) {
         session.state = .waitingForRequest
         session.logEntry?.requestLine = nil
-        session.requestDeadline = .now + idleTimeout
+        session.requestDeadline = .now + requestTimeLimit
         processInput(session)
     }
 
@@ -139,6 +142,7 @@ final class HTTPServer {
         discardBufferedBody(session)
         if session.bodyBytesToDiscard > 0 { return read(session) }
         guard session.state == .waitingForRequest else { return }
+        guard session.input.count > 0 else { return read(session) }
         let available = min(session.input.count, RequestHead.maxHeadLength)
         var emptyLinesLength = 0
         var headLength = 0
@@ -213,7 +217,7 @@ final class HTTPServer {
             response.head.add("Allow", "GET, HEAD")
             return send(response, to: session, method: request.method)
         }
-        let now = ContinuousClock.now
+        let now = MonotonicInstant.now
         if let cached = fileCache.entry(for: request.target, now: now) {
             return send(cached, answering: request, to: session)
         }
@@ -261,8 +265,7 @@ final class HTTPServer {
         case .bytes(let content):
             write(head + content, headLength: head.count, status: .ok, to: session)
         case .segment(let segment):
-            transmit(head: head, status: .ok, parts: FileResponse.wholeFileBody(size: cached.file.metadata.size),
-                     segment: segment, to: session)
+            transmitWholeFile(segment, size: cached.file.metadata.size, head: head, to: session)
         }
     }
 
@@ -314,6 +317,16 @@ final class HTTPServer {
         session.logEntry?.bodyBytes = Int64(response.count - headLength)
         session.writesInFlight = 1
         session.connection.write(response, context: session)
+    }
+
+    /// Sends `head`, a 200 head with the common fields, then the whole of `segment` (`size` bytes)
+    /// with sendfile, in one operation: the usual response for a large file.
+    private func transmitWholeFile(_ segment: FileSegment, size: Int64, head: [UInt8], to session: HTTPSession) {
+        session.state = .transmitting
+        beginLogEntry(of: session, status: .ok, headBytes: head.count)
+        session.logEntry?.bodyBytes = size
+        session.writesInFlight = 1
+        session.connection.transmitFile(segment, offset: 0, length: size, head: head, context: session)
     }
 
     /// Sends a file response: `head`, serialised with the common fields and `status`, then each

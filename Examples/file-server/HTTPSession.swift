@@ -25,8 +25,8 @@ final class HTTPSession {
     let logEntry: AccessLog.Entry?
     /// Bytes of a request body still to be read and thrown away.
     var bodyBytesToDiscard = 0
-    /// When the request being waited for must have arrived complete (slowloris included), in
-    /// nanoseconds after `clockOrigin` (-1: none); see `requestDeadline`.
+    /// When the request being waited for must have arrived complete (slowloris included), as
+    /// `MonotonicInstant.nanoseconds` (-1: none); see `requestDeadline`.
     private var deadlineNanoseconds: Int64 = -1
     /// Write and transmit operations of the current response not yet completed.
     var writesInFlight: Int32 = 0
@@ -38,19 +38,12 @@ final class HTTPSession {
     /// Say `Connection: keep-alive` (to an HTTP/1.0 client that asked for it).
     var announcesKeepAlive = false
 
-    /// The instant request deadlines count from.
-    private static let clockOrigin = ContinuousClock.now
-
     /// When the request being waited for must have arrived complete (slowloris included); the
     /// server's deadline sweep resets the session after it. Nil while no request is awaited.
-    /// Stored in 8 bytes rather than the 24 of an optional instant: a session is kept per client.
-    var requestDeadline: ContinuousClock.Instant? {
-        get { deadlineNanoseconds < 0 ? nil : Self.clockOrigin + .nanoseconds(deadlineNanoseconds) }
-        set {
-            guard let newValue else { return deadlineNanoseconds = -1 }
-            let (seconds, attoseconds) = Self.clockOrigin.duration(to: newValue).components
-            deadlineNanoseconds = max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-        }
+    /// Stored in 8 bytes rather than the 16 of an optional instant: a session is kept per client.
+    var requestDeadline: MonotonicInstant? {
+        get { deadlineNanoseconds < 0 ? nil : MonotonicInstant(nanoseconds: deadlineNanoseconds) }
+        set { deadlineNanoseconds = newValue?.nanoseconds ?? -1 }
     }
 
     init(connection: HTTPServer.Port.Connection, logsAccess: Bool) {
