@@ -187,8 +187,8 @@ public struct RequestHead: Sendable {
         let methodBytes = first[..<firstSpace]
         let targetBytes = first[(firstSpace + 1)..<secondSpace]
         let version = first[(secondSpace + 1)...]
-        guard methodBytes.allBytes(isTokenByte) else { throw RequestError(.badRequest, "malformed method") }
-        guard targetBytes.allBytes({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard methodBytes.isToken else { throw RequestError(.badRequest, "malformed method") }
+        guard targetBytes.isVisibleASCII else {
             throw RequestError(.badRequest, "malformed request target")
         }
         let v = version.startIndex
@@ -206,6 +206,7 @@ public struct RequestHead: Sendable {
         // Spans are offsets into the copy of the field lines, which starts where `lines` is now.
         let fieldsStart = lines.position
         var spans: [FieldSpan] = []
+        spans.reserveCapacity(16)  // a browser's dozen fields without regrowing
         var hosts = 0
         while let line = lines.next() {
             if line.isEmpty, lines.restIsBlank { break }
@@ -214,11 +215,11 @@ public struct RequestHead: Sendable {
             }
             let name = line[line.startIndex..<colon]
             // No space before the colon, no obsolete line folding: both are smuggling vectors.
-            guard !name.isEmpty, name.allBytes(isTokenByte) else {
+            guard !name.isEmpty, name.isToken else {
                 throw RequestError(.badRequest, "malformed header name")
             }
             let value = line[(colon + 1)...].trimmingSpacesAndTabs()
-            guard value.allBytes({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+            guard value.isFieldValue else {
                 throw RequestError(.badRequest, "control character in a header value")
             }
             if name.count == 4, equalsIgnoringCase(name, "host") { hosts += 1 }
@@ -280,19 +281,6 @@ private struct HeadLines {
             if !line.isEmpty { return false }
         }
         return true
-    }
-}
-
-/// RFC 9110 `tchar`: ALPHA, DIGIT and ! # $ % & ' * + - . ^ _ ` | ~.
-private func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-         UInt8(ascii: "^")...UInt8(ascii: "z"),  // ^ _ ` and a-z
-         UInt8(ascii: "!"), UInt8(ascii: "#")...UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"),
-         UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "|"), UInt8(ascii: "~"):
-        return true
-    default:
-        return false
     }
 }
 

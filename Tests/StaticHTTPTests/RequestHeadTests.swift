@@ -89,6 +89,23 @@ struct RequestHeadTests {
         #expect(head.field("X-Wor") == nil && head.field("X-Words") == nil)
     }
 
+    /// Each byte is accepted in a method and a field name exactly when RFC 9110 lists it in
+    /// `tchar`, and in a field value unless it is a control character other than tab.
+    @Test func everyByteIsJudgedAsRFC9110Says() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789".utf8).union(Set("abcdefghijklmnopqrstuvwxyz".utf8))
+            .union(Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8))
+        func parses(_ bytes: [UInt8]) -> Bool { (try? bytes.withUnsafeBytes { try RequestHead(parsing: $0) }) != nil }
+        let host = Array("Host: a\r\n".utf8)
+        for byte in UInt8.min...UInt8.max where ![0x20, 0x0A, 0x0D, UInt8(ascii: ":")].contains(byte) {
+            let method = Array("G".utf8) + [byte] + Array("T / HTTP/1.1\r\n".utf8) + host + Array("\r\n".utf8)
+            #expect(parses(method) == tchar.contains(byte), "method byte \(byte)")
+            let name = Array("GET / HTTP/1.1\r\n".utf8) + host + Array("X".utf8) + [byte] + Array(": v\r\n\r\n".utf8)
+            #expect(parses(name) == tchar.contains(byte), "name byte \(byte)")
+            let value = Array("GET / HTTP/1.1\r\n".utf8) + host + Array("X: a".utf8) + [byte] + Array("b\r\n\r\n".utf8)
+            #expect(parses(value) == (byte >= 0x20 && byte != 0x7F || byte == 0x09), "value byte \(byte)")
+        }
+    }
+
     @Test func aLaterMinorVersionIsHandledAsHTTP11() throws {
         let head = try parseHead("GET / HTTP/1.2\r\nHost: a\r\n\r\n")
         #expect(head.minorVersion == 2)
