@@ -25,6 +25,14 @@ sum_over_process_tree() {
 # (awk prints the sum with %.0f: Debian's mawk caps %d at 2^31 - 1, about 2.1 s.)
 cpu_nanoseconds() { sum_over_process_tree "$1" 'task/*/schedstat' '{ s += $1 } END { printf "%.0f", s }'; }
 
+# Prints "TICKS STOLEN" for CPU $1 from /proc/stat: the ticks it has counted so far and, of them,
+# the ticks the hypervisor ran something else while this VM wanted the CPU (steal time).
+cpu_ticks() { awk -v cpu="cpu$1" '$1 == cpu { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9 }' /proc/stat; }
+
+# The percentage of CPU time stolen between two `cpu_ticks` readings $1 and $2, to one decimal.
+stolen_percent() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "%.1f", (y[1] > x[1] ? 100 * (y[2] - x[2]) / (y[1] - x[1]) : 0) }'; }
+
 # The CPU share of $1 nanoseconds over $2 seconds, to three decimals (at a share of 0.25, two
 # decimals alone would move a per-CPU-second ratio by up to 2%).
 cpu_share() { awk -v ns="$1" -v s="$2" 'BEGIN { printf "%.3f", ns / 1e9 / s }'; }

@@ -58,10 +58,12 @@ measure() {
 }
 
 run_one() {  # file-to-record-into cell rep name [open-loop rate]
-    local into=$1 cell=$2 rep=$3 name=$4 before after line server_cpu rate p50 p99 load_cpu warmup
+    local into=$1 cell=$2 rep=$3 name=$4 before after ticks_before line server_cpu rate p50 p99 load_cpu warmup stolen
     start_server "$name"
     before=$(cpu_nanoseconds "$pid")
+    ticks_before=$(cpu_ticks 0)
     line=$(taskset -c 1 "$bin/loadgen" 127.0.0.1 "$port" ${cell//:/ } "$seconds" ${5:-})
+    stolen=$(stolen_percent "$ticks_before" "$(cpu_ticks 0)")
     after=$(cpu_nanoseconds "$pid")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     server_cpu=$(cpu_share $((after - before)) "$seconds")
@@ -70,8 +72,8 @@ run_one() {  # file-to-record-into cell rep name [open-loop rate]
     p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")
     load_cpu=$(sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' <<<"$line")
     warmup=$(sed -n 's/.*warmup_max_us=\([0-9.]*\).*/\1/p' <<<"$line")
-    echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu|$p50|$warmup" >>"$into"
-    echo "  $cell rep $rep $name${5:+ at $5 msgs/s}: $line server_cpu=$server_cpu" >&2
+    echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu|$p50|$warmup|$stolen" >>"$into"
+    echo "  $cell rep $rep $name${5:+ at $5 msgs/s}: $line server_cpu=$server_cpu stolen_cpu0=$stolen%" >&2
 }
 
 results=$(mktemp)
@@ -87,10 +89,11 @@ measure "$open_results" offered_rate
 echo
 echo "Echo, $(date -u +%F), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), median of $reps x ${seconds}s"
 echo "(min-max); p99 in us after the first second, and its ratio to c-events'; the first second's longest"
-echo "round trip (warm-up max); CPU shares server/loadgen; ratio = msgs/s vs c-events in this run"
+echo "round trip (warm-up max); CPU shares server/loadgen; ratio = msgs/s vs c-events in this run;"
+echo "stolen = the share of the server's CPU (0) the hypervisor took during a repetition, median (max)"
 echo
-echo "| N:S:W | server | msgs/s (min-max) | p99 us | p99 ratio | warm-up max us | CPU server/loadgen | msgs per server CPU-s | ratio |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| N:S:W | server | msgs/s (min-max) | p99 us | p99 ratio | warm-up max us | CPU server/loadgen | msgs per server CPU-s | ratio | stolen % |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for cell in "${cells[@]}"; do
     base_rate=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f3 | median)
     base_p99=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f4 | median)
@@ -106,16 +109,19 @@ for cell in "${cells[@]}"; do
         load_cpu=$(cut -d'|' -f6 <<<"$rows" | median)
         per_cpu=$(awk -v r="$rate" -v c="$server_cpu" 'BEGIN { printf "%.0f", (c > 0 ? r / c : 0) }')
         ratio=$(awk -v r="$rate" -v b="$base_rate" 'BEGIN { printf "%.2f", r / b }')
-        echo "| $cell | $name | $rate ($low-$high) | $p99 | ${p99_ratio}x | $warmup | $server_cpu/$load_cpu | $per_cpu | ${ratio}x |"
+        stolen=$(cut -d'|' -f9 <<<"$rows" | median)
+        stolen_max=$(cut -d'|' -f9 <<<"$rows" | sort -n | tail -1)
+        echo "| $cell | $name | $rate ($low-$high) | $p99 | ${p99_ratio}x | $warmup | $server_cpu/$load_cpu | $per_cpu | ${ratio}x | $stolen ($stolen_max) |"
     done
 done
 
 echo
 echo "Round trip at equal load (open loop: $open_load x the c-events median rate above / W, the same schedule"
-echo "for every server; first second not sampled), median of $reps x ${seconds}s; us; ratio = p99 vs c-events"
+echo "for every server; first second not sampled), median of $reps x ${seconds}s; us; ratio = p99 vs c-events;"
+echo "stolen as above; the last column is the p99 of the repetition in which the most was stolen"
 echo
-echo "| N:S:W | offered msgs/s | server | achieved msgs/s | server CPU | p50 us | p99 us (min-max) | p99 ratio |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| N:S:W | offered msgs/s | server | achieved msgs/s | server CPU | p50 us | p99 us (min-max) | p99 ratio | stolen % | p99 us when most stolen |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for cell in "${cells[@]}"; do
     offered=$(offered_rate "$cell")
     base_p99=$(grep "^$cell|c-events|" "$open_results" | cut -d'|' -f4 | median)
@@ -128,7 +134,9 @@ for cell in "${cells[@]}"; do
         low=$(cut -d'|' -f4 <<<"$rows" | sort -n | head -1)
         high=$(cut -d'|' -f4 <<<"$rows" | sort -n | tail -1)
         ratio=$(awk -v p="$p99" -v b="$base_p99" 'BEGIN { printf "%.2f", p / b }')
-        echo "| $cell | $offered | $name | $achieved | $server_cpu | $p50 | $p99 ($low-$high) | ${ratio}x |"
+        stolen=$(cut -d'|' -f9 <<<"$rows" | median)
+        most_stolen=$(sort -t'|' -k9,9n <<<"$rows" | tail -1)
+        echo "| $cell | $offered | $name | $achieved | $server_cpu | $p50 | $p99 ($low-$high) | ${ratio}x | $stolen ($(cut -d'|' -f9 <<<"$most_stolen")) | $(cut -d'|' -f4 <<<"$most_stolen") |"
     done
 done
 rm -f "$results" "$open_results"
