@@ -24,7 +24,9 @@ for connections in 32 256; do
             for name in "${order[@]}"; do
                 start_http_server "$name"
                 before=$(cpu_nanoseconds "$pid")
+                ticks_before=$(cpu_ticks 0)
                 out=$(taskset -c 1 bash -c "wrk -t1 -c$connections -d${seconds}s http://127.0.0.1:$port/$file; awk '{ print \"wrk_ticks=\" \$16 + \$17 }' /proc/\$\$/stat")
+                stolen=$(stolen_percent "$ticks_before" "$(cpu_ticks 0)")
                 after=$(cpu_nanoseconds "$pid")
                 kill "$pid"; wait "$pid" 2>/dev/null || true
                 rate=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
@@ -35,8 +37,8 @@ for connections in 32 256; do
                     echo "http bench: $name answered $errors non-2xx responses for /$file; not a valid run" >&2
                     exit 1
                 fi
-                echo "$connections|$file|$name|${rate%.*}|$server_cpu|$wrk_cpu" >>"$results"
-                echo "  c=$connections $file rep $rep $name: ${rate} req/s, server cpu $server_cpu, wrk cpu $wrk_cpu, non-2xx ${errors:-0}" >&2
+                echo "$connections|$file|$name|${rate%.*}|$server_cpu|$wrk_cpu|$stolen" >>"$results"
+                echo "  c=$connections $file rep $rep $name: ${rate} req/s, server cpu $server_cpu, wrk cpu $wrk_cpu, non-2xx ${errors:-0}, stolen on cpu0 $stolen%" >&2
             done
         done
     done
@@ -44,10 +46,11 @@ done
 
 median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
 echo
-echo "HTTP, $(date -u +%F), $(nproc) cores, wrk -t1, median of $reps x ${seconds}s (min-max); ratio vs nginx in this run"
+echo "HTTP, $(date -u +%F), $(nproc) cores, wrk -t1, median of $reps x ${seconds}s (min-max); ratio vs nginx in this run;"
+echo "stolen = the share of the server's CPU (0) the hypervisor took during a repetition, median (max)"
 echo
-echo "| conns | file | server | req/s (min-max) | CPU server/wrk | req per server CPU-s | ratio req/s | ratio per CPU-s |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| conns | file | server | req/s (min-max) | CPU server/wrk | req per server CPU-s | ratio req/s | ratio per CPU-s | stolen % |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for connections in 32 256; do
     for file in "${files[@]}"; do
         nginx_rate=$(grep "^$connections|$file|nginx|" "$results" | cut -d'|' -f4 | median)
@@ -62,7 +65,9 @@ for connections in 32 256; do
             per_cpu=$(awk -v r="$rate" -v c="$server_cpu" 'BEGIN { printf "%.0f", (c > 0 ? r / c : 0) }')
             ratio=$(awk -v r="$rate" -v b="$nginx_rate" 'BEGIN { printf "%.2f", r / b }')
             ratio_cpu=$(awk -v r="$rate" -v c="$server_cpu" -v b="$nginx_rate" -v bc="$nginx_cpu" 'BEGIN { printf "%.2f", (c > 0 && bc > 0 ? (r / c) / (b / bc) : 0) }')
-            echo "| $connections | $file | $name | $rate ($low-$high) | $server_cpu/$wrk_cpu | $per_cpu | ${ratio}x | ${ratio_cpu}x |"
+            stolen=$(cut -d'|' -f7 <<<"$rows" | median)
+            stolen_max=$(cut -d'|' -f7 <<<"$rows" | sort -n | tail -1)
+            echo "| $connections | $file | $name | $rate ($low-$high) | $server_cpu/$wrk_cpu | $per_cpu | ${ratio}x | ${ratio_cpu}x | $stolen ($stolen_max) |"
         done
     done
 done
