@@ -43,6 +43,16 @@ start_server() {  # name -> sets pid, port
 
 median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
 
+# Paired p99: in how many repetitions server $3's p99 was no worse than c-events' in the same
+# repetition (the two ran back to back, so they shared the machine's speed of that minute), out of
+# how many, from results file $1, cell $2. A server no different from c-events wins about half;
+# 8 or 9 of 9 either way happens by chance in under 4% of runs (a sign test).
+paired_p99_wins() {
+    join -t'|' <(awk -F'|' -v c="$2" '$1 == c && $2 == "c-events" { print $10 "|" $4 }' "$1" | sort -t'|' -k1,1) \
+               <(awk -F'|' -v c="$2" -v n="$3" '$1 == c && $2 == n { print $10 "|" $4 }' "$1" | sort -t'|' -k1,1) |
+        awk -F'|' '{ wins += ($3 <= $2) } END { printf "%d/%d", wins, NR }'
+}
+
 # One interleaved series of runs per cell; $1 is the file to record into, $2 the open-loop rate of
 # each cell (a name of a function printing it, or empty for the closed loop).
 measure() {
@@ -72,7 +82,7 @@ run_one() {  # file-to-record-into cell rep name [open-loop rate]
     p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")
     load_cpu=$(sed -n 's/.*cpu=\([0-9.]*\).*/\1/p' <<<"$line")
     warmup=$(sed -n 's/.*warmup_max_us=\([0-9.]*\).*/\1/p' <<<"$line")
-    echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu|$p50|$warmup|$stolen" >>"$into"
+    echo "$cell|$name|$rate|$p99|$server_cpu|$load_cpu|$p50|$warmup|$stolen|$rep" >>"$into"
     echo "  $cell rep $rep $name${5:+ at $5 msgs/s}: $line server_cpu=$server_cpu stolen_cpu0=$stolen%" >&2
 }
 
@@ -90,10 +100,11 @@ echo
 echo "Echo, $(date -u +%F), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), median of $reps x ${seconds}s"
 echo "(min-max); p99 in us after the first second, and its ratio to c-events'; the first second's longest"
 echo "round trip (warm-up max); CPU shares server/loadgen; ratio = msgs/s vs c-events in this run;"
-echo "stolen = the share of the server's CPU (0) the hypervisor took during a repetition, median (max)"
+echo "stolen = the share of the server's CPU (0) the hypervisor took during a repetition, median (max);"
+echo "paired = in how many repetitions the p99 was no worse than c-events' in the same repetition"
 echo
-echo "| N:S:W | server | msgs/s (min-max) | p99 us | p99 ratio | warm-up max us | CPU server/loadgen | msgs per server CPU-s | ratio | stolen % |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| N:S:W | server | msgs/s (min-max) | p99 us | p99 ratio | paired | warm-up max us | CPU server/loadgen | msgs per server CPU-s | ratio | stolen % |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for cell in "${cells[@]}"; do
     base_rate=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f3 | median)
     base_p99=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f4 | median)
@@ -111,17 +122,17 @@ for cell in "${cells[@]}"; do
         ratio=$(awk -v r="$rate" -v b="$base_rate" 'BEGIN { printf "%.2f", r / b }')
         stolen=$(cut -d'|' -f9 <<<"$rows" | median)
         stolen_max=$(cut -d'|' -f9 <<<"$rows" | sort -n | tail -1)
-        echo "| $cell | $name | $rate ($low-$high) | $p99 | ${p99_ratio}x | $warmup | $server_cpu/$load_cpu | $per_cpu | ${ratio}x | $stolen ($stolen_max) |"
+        echo "| $cell | $name | $rate ($low-$high) | $p99 | ${p99_ratio}x | $(paired_p99_wins "$results" "$cell" "$name") | $warmup | $server_cpu/$load_cpu | $per_cpu | ${ratio}x | $stolen ($stolen_max) |"
     done
 done
 
 echo
 echo "Round trip at equal load (open loop: $open_load x the c-events median rate above / W, the same schedule"
 echo "for every server; first second not sampled), median of $reps x ${seconds}s; us; ratio = p99 vs c-events;"
-echo "stolen as above; the last column is the p99 of the repetition in which the most was stolen"
+echo "paired and stolen as above; the last column is the p99 of the repetition in which the most was stolen"
 echo
-echo "| N:S:W | offered msgs/s | server | achieved msgs/s | server CPU | p50 us | p99 us (min-max) | p99 ratio | stolen % | p99 us when most stolen |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| N:S:W | offered msgs/s | server | achieved msgs/s | server CPU | p50 us | p99 us (min-max) | p99 ratio | paired | stolen % | p99 us when most stolen |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for cell in "${cells[@]}"; do
     offered=$(offered_rate "$cell")
     base_p99=$(grep "^$cell|c-events|" "$open_results" | cut -d'|' -f4 | median)
@@ -136,7 +147,7 @@ for cell in "${cells[@]}"; do
         ratio=$(awk -v p="$p99" -v b="$base_p99" 'BEGIN { printf "%.2f", p / b }')
         stolen=$(cut -d'|' -f9 <<<"$rows" | median)
         most_stolen=$(sort -t'|' -k9,9n <<<"$rows" | tail -1)
-        echo "| $cell | $offered | $name | $achieved | $server_cpu | $p50 | $p99 ($low-$high) | ${ratio}x | $stolen ($(cut -d'|' -f9 <<<"$most_stolen")) | $(cut -d'|' -f4 <<<"$most_stolen") |"
+        echo "| $cell | $offered | $name | $achieved | $server_cpu | $p50 | $p99 ($low-$high) | ${ratio}x | $(paired_p99_wins "$open_results" "$cell" "$name") | $stolen ($(cut -d'|' -f9 <<<"$most_stolen")) | $(cut -d'|' -f4 <<<"$most_stolen") |"
     done
 done
 rm -f "$results" "$open_results"
