@@ -144,6 +144,32 @@ extension StreamSocket {
         if !isHandlingInput { base.scheduleFlush(self) }
     }
 
+    /// Writes `buffer`'s bytes straight to the kernel, past `output`, where that keeps the stream in
+    /// order: the socket is open and connected, writing is enabled, and `output` is empty. Returns
+    /// how many bytes the kernel took (removed from `buffer`): 0 when it took none or the socket
+    /// cannot write at once. (The caller queues what is left in `output` as usual; a write error
+    /// is met again there and reported as any other.)
+    @usableFromInline package func writeAtOnce(from buffer: Buffer) -> Int {
+        guard let descriptor = descriptorForWritingAtOnce else { return 0 }
+        return ((try? buffer.write(to: descriptor)) ?? nil) ?? 0
+    }
+
+    /// The same for a copy of `bytes`.
+    @usableFromInline package func writeAtOnce(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard !bytes.isEmpty, let descriptor = descriptorForWritingAtOnce else { return 0 }
+        #if canImport(Glibc)
+        return max(0, Glibc.write(descriptor, bytes.baseAddress, bytes.count))
+        #else
+        return max(0, Darwin.write(descriptor, bytes.baseAddress, bytes.count))
+        #endif
+    }
+
+    /// The descriptor, when bytes written to it now would leave in order; nil otherwise.
+    private var descriptorForWritingAtOnce: Int32? {
+        guard isOpen, let readEvent, wantsWrite, !isConnecting, !closesWhenFlushed, outputCount == 0 else { return nil }
+        return event_get_fd(readEvent)
+    }
+
     /// Bytes left the input (called by `input`): below the high-water mark, reading resumes.
     func inputShrank() {
         if readHighWatermark > 0, isOpen { updateInterest() }

@@ -174,6 +174,70 @@ private final class Recorder {
         #expect(read(client, &received, 6) == 6 && received == Array("w0w1w2".utf8))
     }
 
+    /// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a write the kernel takes whole at once returns
+    /// `.completed` and has no packet; without the option every write is `.pending` with a packet.
+    @Test(arguments: [false, true]) func aWriteTakenAtOnceHasNoPacketOnlyWhenAskedTo(skips: Bool) throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        server.skipsCompletionOnSuccess = skips
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        defer { close(client) }
+        let buffer = Buffer()
+        buffer.append("buffer,")
+        var outcomes: [IssueOutcome] = []
+        harness.onPacket = { packet in
+            guard packet.operation == .accept else { return }
+            outcomes = [server.write(buffer, context: "buffer"), server.write(Array("bytes,".utf8), context: "bytes"),
+                        server.write("text", context: "text")]
+            harness.port.post(key: .control, context: "after the writes")
+        }
+        try harness.run { !harness.packets(.posted).isEmpty && harness.packets(.write).count == (skips ? 0 : 3) }
+        var received = [UInt8](repeating: 0, count: 17)
+        #expect(recv(client, &received, 17, Int32(MSG_WAITALL)) == 17 && received == Array("buffer,bytes,text".utf8))
+        #expect(buffer.isEmpty)
+        if skips {
+            #expect(outcomes == [.completed(bytesTransferred: 7), .completed(bytesTransferred: 6), .completed(bytesTransferred: 4)])
+            #expect(harness.packets(.write).isEmpty)
+        } else {
+            #expect(outcomes == [.pending, .pending, .pending])
+            #expect(harness.packets(.write).map(\.context) == ["buffer", "bytes", "text"])
+            #expect(harness.packets(.write).map(\.bytesTransferred) == [7, 6, 4])
+        }
+        server.close()
+    }
+
+    /// Skipping packets never reorders the stream: a write the kernel takes only in part, and every
+    /// write issued behind a pending one, stays pending and completes by packet, in issue order,
+    /// each counting all its bytes.
+    @Test func withSkippingAWriteTakenInPartOrQueuedBehindAnotherCompletesByPacketInOrder() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        server.skipsCompletionOnSuccess = true
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        defer { close(client) }
+        let large = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        var outcomes: [IssueOutcome] = []
+        harness.onPacket = { packet in
+            guard packet.operation == .accept else { return }
+            outcomes = [server.write(large, context: "large"), server.write("tail", context: "tail")]
+        }
+        var received: [UInt8] = []
+        received.reserveCapacity(large.count + 4)
+        let reader = try DescriptorWatcher(base: harness.base, descriptor: client, events: .read) { _, _ in
+            received += readAvailable(client)
+        }
+        _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+        try harness.run { harness.packets(.write).count == 2 && received.count == large.count + 4 }
+        reader.close()
+        #expect(outcomes == [.pending, .pending])
+        #expect(harness.packets(.write).map(\.context) == ["large", "tail"])
+        #expect(harness.packets(.write).map(\.bytesTransferred) == [large.count, 4])
+        #expect(received == large + Array("tail".utf8))
+        server.close()
+    }
+
     @Test func aHandlersAnswerLeavesBeforeTheNextSocketIsRead() throws {
         let harness = try Harness()
         let servers = (0..<2).map { _ in harness.port.makeConnection(key: .server) }
@@ -386,9 +450,11 @@ private final class Recorder {
 
     /// Once the connection has failed, a write issued before the reset completes with the failure
     /// and leaves its bytes in the buffer; it must not claim success for bytes that were never sent.
-    @Test func aWriteIssuedAfterTheConnectionFailedCompletesWithTheFailure() throws {
+    /// (With `skipsCompletionOnSuccess` too: a write that cannot succeed at once is never `.completed`.)
+    @Test(arguments: [false, true]) func aWriteIssuedAfterTheConnectionFailedCompletesWithTheFailure(skips: Bool) throws {
         let harness = try Harness()
         let server = harness.port.makeConnection(key: .server)
+        server.skipsCompletionOnSuccess = skips
         harness.listener.accept(into: server, context: "accept")
         let client = try blockingClient(to: harness.listener.localAddress)
         let late = Buffer()
@@ -400,7 +466,7 @@ private final class Recorder {
                 var linger = linger(l_onoff: 1, l_linger: 0)  // close with RST: the read fails
                 setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
                 close(client)
-            case (.read, .failed): server.write(late, context: "late write")
+            case (.read, .failed): #expect(server.write(late, context: "late write") == .pending)
             default: break
             }
         }
