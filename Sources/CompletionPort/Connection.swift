@@ -446,9 +446,8 @@ extension CompletionPort {
         /// (two calls, about 45 instructions; the per-operation paths made four such copies an
         /// echo); nil when there is no socket. Safe because nothing but `detachSocket()` lets go of
         /// the socket, and `body` does only the socket's own bookkeeping (interest, counts, moving
-        /// bytes into or out of its buffers or
-        /// straight to the kernel, options), which runs no user code and cannot close it
-        /// or make it report. (`Buffer` reaches its socket the same way.)
+        /// bytes into or out of its buffers or straight to the kernel, options), which runs no user
+        /// code and cannot close it or make it report. (`Buffer` reaches its socket the same way.)
         @inlinable func withSocket<Result>(_ body: (ConnectionSocket) -> Result) -> Result? {
             guard socket != nil else { return nil }
             return Unmanaged.passUnretained(socket.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
