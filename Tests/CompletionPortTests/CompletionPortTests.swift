@@ -238,6 +238,33 @@ private final class Recorder {
         server.close()
     }
 
+    /// With skipping on, a write that fails the moment it is issued (the peer reset the connection,
+    /// and with no read pending the connection has not seen it yet) is `.pending`: its bytes are
+    /// queued, the flush meets the error again, and the write's packet reports it.
+    @Test func withSkippingAWriteThatFailsAtOnceCompletesWithTheFailureByPacket() throws {
+        let harness = try Harness()
+        let server = harness.port.makeConnection(key: .server)
+        server.skipsCompletionOnSuccess = true
+        harness.listener.accept(into: server, context: "accept")
+        let client = try blockingClient(to: harness.listener.localAddress)
+        try harness.run { !harness.packets(.accept).isEmpty }
+        var linger = linger(l_onoff: 1, l_linger: 0)  // close with RST
+        setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+        close(client)
+        usleep(50_000)  // the reset reaches the server's socket (loopback: at once)
+        let outcome = server.write("never sent", context: "write")
+        try harness.run { !harness.packets(.write).isEmpty }
+        #expect(outcome == .pending)
+        let write = try #require(harness.packets(.write).first)
+        guard case .failed(let error) = write.status else {
+            Issue.record("expected a failed write, got \(write.status)")
+            return
+        }
+        #expect([ECONNRESET, EPIPE].contains(error.code), "\(error)")
+        #expect(write.bytesTransferred == 0)
+        server.close()
+    }
+
     @Test func aHandlersAnswerLeavesBeforeTheNextSocketIsRead() throws {
         let harness = try Harness()
         let servers = (0..<2).map { _ in harness.port.makeConnection(key: .server) }
