@@ -525,7 +525,8 @@ private func closeSegmentDescriptor(_: OpaquePointer?, _: Int32, _ argument: Uns
     _ = close(Int32(Int(bitPattern: argument) - 1))
 }
 
-// The C library's read and write, which Buffer's own `read(from:upTo:)` and `write(to:)` hide.
+// The C library's read and write, which Buffer's own `read(from:upTo:)` and `write(to:)`, and
+// `StreamSocket.writeAtOnce`, hide.
 private func systemRead(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
     Glibc.read(descriptor, bytes, count)
@@ -534,7 +535,7 @@ private func systemRead(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer?, 
     #endif
 }
 
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
     Glibc.write(descriptor, bytes, count)
     #else

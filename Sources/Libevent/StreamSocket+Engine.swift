@@ -156,18 +156,14 @@ extension StreamSocket {
 
     /// The same for a copy of `bytes`.
     @usableFromInline package func writeAtOnce(_ bytes: UnsafeRawBufferPointer) -> Int {
-        guard !bytes.isEmpty, let descriptor = descriptorForWritingAtOnce else { return 0 }
-        #if canImport(Glibc)
-        return max(0, Glibc.write(descriptor, bytes.baseAddress, bytes.count))
-        #else
-        return max(0, Darwin.write(descriptor, bytes.baseAddress, bytes.count))
-        #endif
+        guard let descriptor = descriptorForWritingAtOnce else { return 0 }
+        return max(0, systemWrite(descriptor, bytes.baseAddress, bytes.count))
     }
 
     /// The descriptor, when bytes written to it now would leave in order; nil otherwise.
     private var descriptorForWritingAtOnce: Int32? {
-        guard isOpen, let readEvent, wantsWrite, !isConnecting, !closesWhenFlushed, outputCount == 0 else { return nil }
-        return event_get_fd(readEvent)
+        guard isOpen, readEvent != nil, wantsWrite, !isConnecting, !closesWhenFlushed, outputCount == 0 else { return nil }
+        return descriptor
     }
 
     /// Bytes left the input (called by `input`): below the high-water mark, reading resumes.
