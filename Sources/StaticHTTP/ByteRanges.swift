@@ -75,9 +75,12 @@ public enum ByteRangeRequest: Equatable, Sendable {
         return merged
     }
 
-    /// A non-negative decimal of at most 18 digits.
+    /// A non-negative decimal; one of more than 18 significant digits, larger than any file,
+    /// counts as `Int64.max` (so `bytes=0-99999999999999999999` is the whole file as a range, and
+    /// a first position that large is unsatisfiable, as RFC 9110 reads them).
     private static func number(_ text: Substring) -> Int64? {
-        guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return Int64(text)
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        let significant = text.drop { $0 == "0" }
+        return significant.utf8.count > 18 ? Int64.max : Int64(significant) ?? 0
     }
 }
