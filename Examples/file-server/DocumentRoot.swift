@@ -101,7 +101,7 @@ struct DocumentRoot {
             if descriptor >= 0 { close(descriptor) }
         }
         guard listsDirectories else { return .failure(.forbidden) }
-        guard let entries = Self.entries(of: directory) else { return .failure(Self.status(forOpenError: errno)) }
+        guard let entries = entries(of: directory) else { return .failure(Self.status(forOpenError: errno)) }
         return .listing(entries)
     }
 
@@ -128,18 +128,24 @@ struct DocumentRoot {
         return inside ? resolved : nil
     }
 
-    private static func entries(of directory: String) -> [DirectoryEntry]? {
+    /// The regular files and directories in `directory` (canonical, inside the root) that a
+    /// request can reach: names without control characters, in UTF-8, and no symbolic link that
+    /// leads out of the root (which `lookup` would answer with 404).
+    private func entries(of directory: String) -> [DirectoryEntry]? {
         guard let stream = opendir(directory) else { return nil }
         defer { closedir(stream) }
         var entries: [DirectoryEntry] = []
         while let entry = readdir(stream) {
-            // Only names a request can reach are listed (no control characters, valid UTF-8).
             let reachableName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 RequestTarget.reachableName(raw.prefix { $0 != 0 })
             }
             guard let name = reachableName, name != ".", name != ".." else { continue }
             var info = stat()
-            guard fstatat(dirfd(stream), name, &info, 0) == 0 else { continue }
+            guard fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFLNK {
+                guard resolveInsideRoot(directory + "/" + name) != nil,
+                      fstatat(dirfd(stream), name, &info, 0) == 0 else { continue }
+            }
             let kind = info.st_mode & S_IFMT
             guard kind == S_IFREG || kind == S_IFDIR else { continue }
             entries.append(DirectoryEntry(name: name, isDirectory: kind == S_IFDIR, size: Int64(info.st_size),

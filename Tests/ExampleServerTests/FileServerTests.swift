@@ -346,6 +346,11 @@ struct FileServerTests {
         #expect(listing.text.contains("href=\"./%3Cb%3E&amp;%22x%22.txt\""), "links are percent-encoded")
         #expect(listing.text.contains("href=\"./deeper/\""))
         #expect(!listing.text.contains("<b>"))
+        client.get("/")
+        let root = try #require(client.readResponse())
+        #expect(root.text.contains("href=\"./inside.txt\"") && root.text.contains("href=\"./absolute-inside.txt\""),
+                "symbolic links that stay inside the root are listed")
+        #expect(!root.text.contains("escape"), "links that lead out of it, which would get 404, are not")
         #expect(server.terminate() == 0)
 
         let (unlisted, unlistedAddress) = try site.start(["--no-listing"])
