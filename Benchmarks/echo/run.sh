@@ -43,14 +43,28 @@ start_server() {  # name -> sets pid, port
 
 median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
 
-# Paired p99: in how many repetitions server $3's p99 was no worse than c-events' in the same
-# repetition (the two ran back to back, so they shared the machine's speed of that minute), out of
-# how many, from results file $1, cell $2. A server no different from c-events wins about half;
-# 8 or 9 of 9 either way happens by chance in under 4% of runs (a sign test).
-paired_p99_wins() {
-    join -t'|' <(awk -F'|' -v c="$2" '$1 == c && $2 == "c-events" { print $10 "|" $4 }' "$1" | sort -t'|' -k1,1) \
-               <(awk -F'|' -v c="$2" -v n="$3" '$1 == c && $2 == n { print $10 "|" $4 }' "$1" | sort -t'|' -k1,1) |
-        awk -F'|' '{ wins += ($3 <= $2) } END { printf "%d/%d", wins, NR }'
+# Pairs server $3's repetitions of cell $2 in results file $1 with c-events' repetitions of the same
+# round (the two ran back to back, so they shared the machine's speed of that minute): one line per
+# round, "rep|c-events' msgs/s|p99|server CPU|the server's msgs/s|p99|server CPU".
+paired_rows() {
+    local fields='{ print $10 "|" $3 "|" $4 "|" $5 }'
+    join -t'|' <(awk -F'|' -v c="$2" "\$1 == c && \$2 == \"c-events\" $fields" "$1" | sort -t'|' -k1,1) \
+               <(awk -F'|' -v c="$2" -v n="$3" "\$1 == c && \$2 == n $fields" "$1" | sort -t'|' -k1,1)
+}
+
+# Paired p99: in how many rounds the server's p99 was no worse than c-events', out of how many. A
+# server no different from c-events wins about half; 8 or 9 of 9 either way happens by chance in
+# under 4% of runs (a sign test).
+paired_p99_wins() { paired_rows "$@" | awk -F'|' '{ wins += ($6 <= $3) } END { printf "%d/%d", wins, NR }'; }
+
+# Paired work per server CPU-second: the median over rounds of the server's msgs per CPU-second
+# over c-events' in the same round, and in how many rounds it was at least c-events'. Where the
+# load generator saturates, the server's CPU share moves with the machine's speed from minute to
+# minute (c-events' own msgs per CPU-second spread 30% over one run), and the ratio of the medians
+# mixes rounds of different speeds; the paired ratio compares each round with itself.
+paired_per_cpu() {
+    paired_rows "$@" | awk -F'|' '$4 > 0 && $7 > 0 { print ($5 / $7) / ($2 / $4) }' | sort -g |
+        awk '{ r[NR] = $1; wins += ($1 >= 1) } END { printf "%.2fx (%d/%d)", r[int((NR + 1) / 2)], wins, NR }'
 }
 
 # One interleaved series of runs per cell; $1 is the file to record into, $2 the open-loop rate of
@@ -101,13 +115,16 @@ echo "Echo, $(date -u +%F), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinf
 echo "(min-max); p99 in us after the first second, and its ratio to c-events'; the first second's longest"
 echo "round trip (warm-up max); CPU shares server/loadgen; ratio = msgs/s vs c-events in this run;"
 echo "stolen = the share of the server's CPU (0) the hypervisor took during a repetition, median (max);"
-echo "paired = in how many repetitions the p99 was no worse than c-events' in the same repetition"
+echo "paired = in how many repetitions the p99 was no worse than c-events' in the same repetition;"
+echo "per CPU-s ratio = msgs per server CPU-second vs c-events' (from the medians), and paired: the median of"
+echo "the ratios of each repetition to c-events' in the same round (in how many it was at least 1)"
 echo
-echo "| N:S:W | server | msgs/s (min-max) | p99 us | p99 ratio | paired | warm-up max us | CPU server/loadgen | msgs per server CPU-s | ratio | stolen % |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| N:S:W | server | msgs/s (min-max) | p99 us | p99 ratio | paired | warm-up max us | CPU server/loadgen | msgs per server CPU-s | ratio | per CPU-s ratio | per CPU-s paired | stolen % |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for cell in "${cells[@]}"; do
     base_rate=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f3 | median)
     base_p99=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f4 | median)
+    base_cpu=$(grep "^$cell|c-events|" "$results" | cut -d'|' -f5 | median)
     for name in "${order[@]}"; do
         rows=$(grep "^$cell|$name|" "$results")
         rate=$(cut -d'|' -f3 <<<"$rows" | median)
@@ -120,9 +137,10 @@ for cell in "${cells[@]}"; do
         load_cpu=$(cut -d'|' -f6 <<<"$rows" | median)
         per_cpu=$(awk -v r="$rate" -v c="$server_cpu" 'BEGIN { printf "%.0f", (c > 0 ? r / c : 0) }')
         ratio=$(awk -v r="$rate" -v b="$base_rate" 'BEGIN { printf "%.2f", r / b }')
+        cpu_ratio=$(awk -v p="$per_cpu" -v r="$base_rate" -v c="$base_cpu" 'BEGIN { printf "%.2f", (r > 0 ? p * c / r : 0) }')
         stolen=$(cut -d'|' -f9 <<<"$rows" | median)
         stolen_max=$(cut -d'|' -f9 <<<"$rows" | sort -n | tail -1)
-        echo "| $cell | $name | $rate ($low-$high) | $p99 | ${p99_ratio}x | $(paired_p99_wins "$results" "$cell" "$name") | $warmup | $server_cpu/$load_cpu | $per_cpu | ${ratio}x | $stolen ($stolen_max) |"
+        echo "| $cell | $name | $rate ($low-$high) | $p99 | ${p99_ratio}x | $(paired_p99_wins "$results" "$cell" "$name") | $warmup | $server_cpu/$load_cpu | $per_cpu | ${ratio}x | ${cpu_ratio}x | $(paired_per_cpu "$results" "$cell" "$name") | $stolen ($stolen_max) |"
     done
 done
 
