@@ -44,7 +44,11 @@ struct DocumentRoot {
     func lookup(_ target: RequestTarget) -> Lookup {
         if !target.segments.isEmpty, let found = lookupBeneathRoot(target) { return found }
         let candidate = target.segments.isEmpty ? path + "/" : path + "/" + target.relativePath
-        guard let resolved = resolveInsideRoot(candidate) else { return .failure(.notFound) }
+        let resolved: String
+        switch resolveInsideRoot(candidate) {
+        case .inside(let canonical): resolved = canonical
+        case .refused(let status): return .failure(status)
+        }
         let descriptor = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else { return .failure(Self.status(forOpenError: errno)) }
         var info = stat()
@@ -92,7 +96,7 @@ struct DocumentRoot {
 
     /// `index.html` if the directory has one, else its listing (or 403 without listings).
     private func directoryIndex(_ directory: String, _ target: RequestTarget) -> Lookup {
-        if let index = resolveInsideRoot(directory + "/index.html") {
+        if case .inside(let index) = resolveInsideRoot(directory + "/index.html") {
             let descriptor = open(index, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
             var info = stat()
             if descriptor >= 0, fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
@@ -115,17 +119,25 @@ struct DocumentRoot {
         }
     }
 
-    /// The canonical form of `candidate` if it is the root or below it; nil when it does not
-    /// exist or leaves the root (through a symbolic link).
-    private func resolveInsideRoot(_ candidate: String) -> String? {
-        guard let canonical = realpath(candidate, nil) else { return nil }
+    /// Where `resolveInsideRoot` found a path to lead.
+    private enum Resolution {
+        /// Its canonical form: the root or below it.
+        case inside(String)
+        /// Nothing to serve: 404 when it does not exist or leaves the root (through a symbolic
+        /// link), 403 when a directory on the way may not be searched (as nginx answers).
+        case refused(HTTPStatus)
+    }
+
+    /// Resolves `candidate` (symbolic links included) and checks that it stays inside the root.
+    private func resolveInsideRoot(_ candidate: String) -> Resolution {
+        guard let canonical = realpath(candidate, nil) else { return .refused(Self.status(forOpenError: errno)) }
         defer { free(canonical) }
         let resolved = String(cString: canonical)
         // Compare bytes: String's == and hasPrefix use canonical equivalence, under which a sibling
         // directory spelled with decomposed accents would pass for the root.
         let inside = resolved.utf8.elementsEqual(path.utf8) || (path.isEmpty && resolved == "/")
             || resolved.utf8.starts(with: (path + "/").utf8)
-        return inside ? resolved : nil
+        return inside ? .inside(resolved) : .refused(.notFound)
     }
 
     /// The regular files and directories in `directory` (canonical, inside the root) that a
@@ -143,7 +155,7 @@ struct DocumentRoot {
             var info = stat()
             guard fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             if info.st_mode & S_IFMT == S_IFLNK {
-                guard resolveInsideRoot(directory + "/" + name) != nil,
+                guard case .inside = resolveInsideRoot(directory + "/" + name),
                       fstatat(dirfd(stream), name, &info, 0) == 0 else { continue }
             }
             let kind = info.st_mode & S_IFMT

@@ -45,9 +45,10 @@ final class TemporarySite {
     }
 
     /// Starts file-server on this site.
-    func start(_ extra: [String] = [], capturingStandardError: Bool = false) throws -> (ChildProcess, SocketAddress) {
+    func start(_ extra: [String] = [], capturingStandardError: Bool = false,
+               launcher: [String] = []) throws -> (ChildProcess, SocketAddress) {
         let server = try ChildProcess(builtProduct: "file-server", arguments: ["--port", "0", "--root", root.path] + extra,
-                                      capturingStandardError: capturingStandardError)
+                                      capturingStandardError: capturingStandardError, launcher: launcher)
         return (server, try server.listeningAddress())
     }
 }
@@ -228,6 +229,26 @@ struct FileServerTests {
         #expect(inside.readResponse()?.text == "hello, world\n", "a symlink inside the root is served")
         inside.get("/absolute-inside.txt")
         #expect(inside.readResponse()?.text == "hello, world\n", "so is an absolute one that stays inside")
+        #expect(server.terminate() == 0)
+    }
+
+    @Test func aPathThroughADirectoryThatMayNotBeSearchedAnswers403() throws {
+        let site = try TemporarySite()
+        let locked = site.root.appendingPathComponent("locked")
+        try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: false)
+        try "x".write(to: locked.appendingPathComponent("x.txt"), atomically: true, encoding: .utf8)
+        #expect(chmod(locked.path, 0o600) == 0)  // readable and writable by its owner, not searchable
+        defer { chmod(locked.path, 0o755) }  // so that the site can be removed
+        // Root is not bound by permissions; without the two capabilities that exempt it (dropped
+        // for the server through setpriv), it is bound by the owner's bits like anyone else.
+        let dropsExemption = ["/usr/bin/setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                              "--bounding-set=-dac_override,-dac_read_search"]
+        let (server, address) = try site.start(launcher: geteuid() == 0 ? dropsExemption : [])
+        let client = try HTTPTestClient(address)
+        client.get("/locked/x.txt")
+        #expect(client.readResponse()?.status == 403, "as nginx answers; 404 would say it is not there")
+        client.get("/hello.txt")
+        #expect(client.readResponse()?.status == 200)
         #expect(server.terminate() == 0)
     }
 
