@@ -33,6 +33,15 @@ private final class Harness {
     func packets(_ operation: CompletionOperation) -> [Port.Packet] {
         packets.filter { $0.operation == operation }
     }
+
+    /// A server connection, set up by `configure`, with an accept issued into it (context
+    /// "accept"), and a blocking client socket connected to the listener, which the caller closes.
+    func serverWithClient(_ configure: (Port.Connection) -> Void = { _ in }) throws -> (server: Port.Connection, client: Int32) {
+        let server = port.makeConnection(key: .server)
+        configure(server)
+        listener.accept(into: server, context: "accept")
+        return (server, try blockingClient(to: listener.localAddress))
+    }
 }
 
 /// An object only a handler holds, to see whether the handler is still alive.
@@ -131,9 +140,7 @@ private final class Recorder {
 
     @Test func aReadWhoseDataIsAlreadyThereStillCompletesFromTheLoop() throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient()
         defer { close(client) }
         writeAll(client, Array("abcdef".utf8))
         let buffer = Buffer()
@@ -155,9 +162,7 @@ private final class Recorder {
 
     @Test func queuedReadsAndWritesCompleteInIssueOrder() throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient()
         defer { close(client) }
         let buffers = (0..<3).map { _ in Buffer() }
         harness.onPacket = { packet in
@@ -178,10 +183,7 @@ private final class Recorder {
     /// `.completed` and has no packet; without the option every write is `.pending` with a packet.
     @Test(arguments: [false, true]) func aWriteTakenAtOnceHasNoPacketOnlyWhenAskedTo(skips: Bool) throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        server.skipsCompletionOnSuccess = skips
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient { $0.skipsCompletionOnSuccess = skips }
         defer { close(client) }
         let buffer = Buffer()
         buffer.append("buffer,")
@@ -212,10 +214,7 @@ private final class Recorder {
     /// each counting all its bytes.
     @Test func withSkippingAWriteTakenInPartOrQueuedBehindAnotherCompletesByPacketInOrder() throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        server.skipsCompletionOnSuccess = true
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient { $0.skipsCompletionOnSuccess = true }
         defer { close(client) }
         let large = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }
         var outcomes: [IssueOutcome] = []
@@ -243,10 +242,7 @@ private final class Recorder {
     /// queued, the flush meets the error again, and the write's packet reports it.
     @Test func withSkippingAWriteThatFailsAtOnceCompletesWithTheFailureByPacket() throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        server.skipsCompletionOnSuccess = true
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient { $0.skipsCompletionOnSuccess = true }
         try harness.run { !harness.packets(.accept).isEmpty }
         var linger = linger(l_onoff: 1, l_linger: 0)  // close with RST
         setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
@@ -329,9 +325,7 @@ private final class Recorder {
 
     @Test func endOfStreamIsAZeroByteRead() throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient()
         writeAll(client, [1])
         close(client)
         let buffer = Buffer()
@@ -462,10 +456,7 @@ private final class Recorder {
     @Test(arguments: [false, true]) func readTimeoutCompletesThePendingReadWithETIMEDOUT(swept: Bool) throws {
         let harness = try Harness()
         if swept { harness.base.sweptReadTimeoutMinimum = .zero }
-        let server = harness.port.makeConnection(key: .server)
-        server.setTimeouts(read: .milliseconds(30), write: nil)
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient { $0.setTimeouts(read: .milliseconds(30), write: nil) }
         defer { close(client) }
         harness.onPacket = { packet in
             if packet.operation == .accept { server.read(into: Buffer(), context: "idle read") }
@@ -480,10 +471,7 @@ private final class Recorder {
     /// (With `skipsCompletionOnSuccess` too: a write that cannot succeed at once is never `.completed`.)
     @Test(arguments: [false, true]) func aWriteIssuedAfterTheConnectionFailedCompletesWithTheFailure(skips: Bool) throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        server.skipsCompletionOnSuccess = skips
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient { $0.skipsCompletionOnSuccess = skips }
         let late = Buffer()
         late.append("never sent")
         harness.onPacket = { packet in
@@ -509,10 +497,7 @@ private final class Recorder {
     /// write must complete (with the timeout), not wait behind bytes that will never leave.
     @Test func aWriteIssuedAfterAWriteTimeoutCompletesWithTheTimeout() throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        server.setTimeouts(read: nil, write: .milliseconds(50))
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)  // never reads
+        let (server, client) = try harness.serverWithClient { $0.setTimeouts(read: nil, write: .milliseconds(50)) }  // the client never reads
         defer { close(client) }
         harness.onPacket = { packet in
             switch (packet.operation, packet.context) {
@@ -532,9 +517,7 @@ private final class Recorder {
 
     @Test func betweenReadsTheConnectionReadsAheadOnlyUpToItsLimit() throws {
         let harness = try Harness()
-        let server = harness.port.makeConnection(key: .server)
-        harness.listener.accept(into: server, context: "accept")
-        let client = try blockingClient(to: harness.listener.localAddress)
+        let (server, client) = try harness.serverWithClient()
         defer { close(client) }
         writeAll(client, [1])
         _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
