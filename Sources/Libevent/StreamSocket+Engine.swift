@@ -130,7 +130,9 @@ extension StreamSocket {
         }
         if !wantsWrite, writeArmed {
             freeWriteEvent()
-        } else if wantsWrite, outputCount > 0 {
+        } else if wantsWrite, !flushScheduled, !writeArmed, outputCount > 0 {
+            // (The flags first: after a read whose callback answered, the flush is already due and
+            // the output's length need not be asked.)
             scheduleWrite()
         }
     }
@@ -138,7 +140,7 @@ extension StreamSocket {
     /// Has the base write the output later in this loop iteration, unless that is already due or
     /// the socket waits for writability. Called whenever `output` grows.
     func scheduleWrite() {
-        guard descriptor >= 0, wantsWrite, !isConnecting, !writeArmed, !flushScheduled else { return }
+        guard readEvent != nil, wantsWrite, !isConnecting, !writeArmed, !flushScheduled else { return }
         flushScheduled = true
         // A read writes what its callback appended as soon as the callback returns.
         if !isHandlingInput { base.scheduleFlush(self) }
@@ -342,14 +344,14 @@ extension StreamSocket {
     private func writeOutput() {
         guard wantsWrite, outputCount > 0 else { return }
         do {
-            let written = try writeOutputToKernel()
-            if outputCount == 0 {
+            let (written, drained) = try writeOutputToKernel()
+            if drained {
                 freeWriteEvent()
             } else {
                 arm(makeWriteEvent(), timeout: writeTimeout)
                 writeArmed = true
             }
-            if written > 0 { streamDidWrite() }
+            if written > 0 { streamDidWrite(drained: drained) }
             if isOpen { releaseIdleOutput() }
         } catch {
             wantsWrite = false
@@ -358,24 +360,26 @@ extension StreamSocket {
         }
     }
 
-    /// Writes the output until it is empty or the kernel stops taking bytes; returns the count.
+    /// Writes the output, which holds bytes, until it is empty or the kernel stops taking bytes;
+    /// returns the count written and whether the output is now empty.
     ///
     /// evbuffer_write stops where memory chunks give way to a file range (a response head followed
     /// by its file): the next part is written at once rather than a loop iteration later, but only
     /// after a write that took its whole first chunk. A shorter write means the socket buffer is
     /// full; writing the bits that free up meanwhile would send the peer many small segments.
-    private func writeOutputToKernel() throws(LibeventError) -> Int {
+    /// (A write shorter than the first chunk leaves bytes, so only a whole one asks the output for
+    /// its length: one question a write, where each costs a call into libevent.)
+    private func writeOutputToKernel() throws(LibeventError) -> (written: Int, drained: Bool) {
         let output = self.output  // one reference for the loop, not one per use; gone on return
         var written = 0
-        var writes = 0
-        while writes < 8, !output.isEmpty {
-            writes += 1
+        for _ in 0..<8 {
             let firstChunk = output.firstChunkLength
             guard let count = try output.write(to: descriptor), count > 0 else { break }
             written += count
             guard count >= firstChunk else { break }
+            if output.isEmpty { return (written, true) }
         }
-        return written
+        return (written, false)
     }
 }
 

@@ -485,7 +485,8 @@ open class StreamSocket {
 
     /// Bytes were appended to `input`.
     func streamDidRead() {
-        if inputCount >= readLowWatermark { didReceiveInput() }
+        let lowMark = readLowWatermark
+        if lowMark == 0 || inputCount >= lowMark { didReceiveInput() }
         guard isOpen else { return }
         if let outputLimit, !readingPausedForOutput, outputCount > outputLimit {
             readingPausedForOutput = true
@@ -493,10 +494,10 @@ open class StreamSocket {
         updateInterest()
     }
 
-    /// Bytes of `output` were written.
-    func streamDidWrite() {
+    /// Bytes of `output` were written; `drained` when none are left.
+    func streamDidWrite(drained: Bool) {
         let drainMark = readingPausedForOutput ? (outputLimit ?? 0) / 2 : closesWhenFlushed ? 0 : writeLowWatermark
-        guard outputCount <= drainMark else { return }
+        guard drained || outputCount <= drainMark else { return }
         if readingPausedForOutput {
             readingPausedForOutput = false
             updateInterest()
