@@ -102,7 +102,7 @@ public final class Buffer {
         guard let storage else { return true }
         guard evbuffer_get_length(storage) == 0 else { return false }
         if let home = spareHome {
-            home._withUnsafeGuaranteedRef { $0.returnSpareBuffer(storage) }
+            home._withUnsafeGuaranteedRef { $0.returnSpareBuffer(storage, drainsToSocket: role == .socketOutput) }
         } else {
             evbuffer_free(storage)
         }
@@ -250,12 +250,19 @@ public final class Buffer {
     /// spares to the socket's input, your buffer, the output and back, with no allocation.
     private func adoptStorage(of other: Buffer) -> Bool {
         guard count == 0, let theirs = other.storage else { return false }
-        if let mine = storage { setDrainsToSocket(mine, other.role == .socketOutput) }
+        // An evbuffer drains to a socket exactly while it is a socket's output: the flags change
+        // only when the evbuffers move between an output and anything else (not from a socket's
+        // input to your buffer, twice a completion-model echo message).
+        let theyDrain = other.role == .socketOutput
+        let iDrain = role == .socketOutput
+        if theyDrain != iDrain {
+            if let mine = storage { setDrainsToSocket(mine, theyDrain) }
+            setDrainsToSocket(theirs, iDrain)
+        }
         other.storage = storage
         storage = theirs
         mayHoldFileRanges = other.mayHoldFileRanges  // this buffer was empty: only theirs can
         other.mayHoldFileRanges = false  // it now has this buffer's empty evbuffer, or none
-        setDrainsToSocket(theirs, role == .socketOutput)
         // A buffer you made keeps the first base it takes an evbuffer from: any base's spares
         // will do on that thread, and looking up another socket's base each time cost a message
         // about 25 instructions.

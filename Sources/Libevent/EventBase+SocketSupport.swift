@@ -14,15 +14,17 @@ extension EventBase {
     package var spareEvbufferCount: Int { spareBuffers.count }
 
     /// An empty evbuffer, reused when one is spare. `drainsToSocket` makes appended file ranges go
-    /// out with sendfile.
+    /// out with sendfile. (Spares are kept without that flag, as `evbuffer_new` makes them: taking
+    /// one for a socket's input or your buffer changes nothing.)
     func takeSpareBuffer(drainsToSocket: Bool) -> OpaquePointer {
         guard let buffer = spareBuffers.pop() ?? evbuffer_new() else { fatalError("evbuffer_new: out of memory") }
-        setDrainsToSocket(buffer, drainsToSocket)
+        if drainsToSocket { setDrainsToSocket(buffer, true) }
         return buffer
     }
 
-    /// Takes back an empty evbuffer.
-    func returnSpareBuffer(_ buffer: OpaquePointer) {
+    /// Takes back an empty evbuffer; `drainsToSocket` when it was a socket's output.
+    func returnSpareBuffer(_ buffer: OpaquePointer, drainsToSocket: Bool) {
+        if drainsToSocket { setDrainsToSocket(buffer, false) }
         if !spareBuffers.push(buffer) { evbuffer_free(buffer) }
     }
 

@@ -132,6 +132,39 @@ import Testing
         #expect(request.removeFirst(upTo: 100) == Array("later".utf8))
     }
 
+    /// An evbuffer sends its file ranges with sendfile only while it is a socket's output: one that
+    /// was an output, went back to the spares and came to your buffer reads them into memory, so
+    /// the bytes can be taken out. (A file range in a buffer marked for sendfile has no memory:
+    /// taking it out would read past a chunk, or give the wrong bytes.)
+    @Test func anEvbufferThatWasASocketsOutputReadsFileRangesIntoMemoryForYourBuffer() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        defer { socket.close() }
+        let kept = Buffer()
+        var reads = 0
+        socket.onRead = { socket in
+            reads += 1
+            // The first message's evbuffer goes from the input to the output and, once written,
+            // back to the spares; the second message is read into that same evbuffer, which your
+            // buffer then takes whole.
+            if reads == 1 { socket.output.moveAll(from: socket.input) } else { kept.moveAll(from: socket.input) }
+        }
+        socket.enable(.read)
+        writeAll(theirs, Array("ping".utf8))
+        try runBounded(base) { reads == 1 && !socket.holdsBufferObjects }
+        #expect(readAvailable(theirs) == Array("ping".utf8))
+        let spares = base.spareEvbufferCount
+
+        writeAll(theirs, Array("pong".utf8))
+        try runBounded(base) { reads == 2 }
+        #expect(base.spareEvbufferCount == spares - 1, "the read took the former output's evbuffer")
+        let file = try temporaryFile(containing: Array("0123456789".utf8))
+        try kept.appendFile(descriptor: file, offset: 2, length: 5)
+        #expect(kept.removeFirst(upTo: 100) == Array("pong23456".utf8))
+    }
+
     /// Messages of exactly a power-of-two size (4 KiB) arrive in one read each once the read size
     /// has adapted. It used to swing back below the message at each message's short tail, so every
     /// message came in two parts (and an echo of it went out in two writes, the second held by
