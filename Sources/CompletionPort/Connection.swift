@@ -362,9 +362,8 @@ extension CompletionPort {
 
         @inlinable func serviceReads() {
             while !pendingReads.isEmpty {
-                if let input = withSocket({ $0.inputCount > 0 ? $0.input : nil }) ?? nil,
-                   let read = pendingReads.pop() {
-                    let moved = read.buffer.move(upTo: Int(read.maxCount), from: input)
+                if withSocket({ $0.inputCount > 0 }) == true, let read = pendingReads.pop() {
+                    let moved = withSocket { $0.moveInput(upTo: Int(read.maxCount), into: read.buffer) } ?? 0
                     complete(.read, moved, .success, read.context)
                 } else if let status = finalReadStatus, let read = pendingReads.pop() {
                     complete(.read, 0, status, read.context)

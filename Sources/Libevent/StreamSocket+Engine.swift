@@ -303,7 +303,7 @@ extension StreamSocket {
         do {
             while reads < SocketReadSize.mostReadsPerEvent {
                 let requested = min(SocketReadSize.requestedBytes(atSize: readSize), inputRoom)
-                guard requested > 0, let count = try input.read(from: descriptor, upTo: requested) else { break }
+                guard requested > 0, let count = try readIntoInput(upTo: requested) else { break }
                 guard count > 0 else {
                     ending = .endOfStream
                     break
@@ -370,16 +370,28 @@ extension StreamSocket {
     /// (A write shorter than the first chunk leaves bytes, so only a whole one asks the output for
     /// its length: one question a write, where each costs a call into libevent.)
     private func writeOutputToKernel() throws(LibeventError) -> (written: Int, drained: Bool) {
-        let output = self.output  // one reference for the loop, not one per use; gone on return
-        var written = 0
-        for _ in 0..<8 {
-            let firstChunk = output.firstChunkLength
-            guard let count = try output.write(to: descriptor), count > 0 else { break }
-            written += count
-            guard count >= firstChunk else { break }
-            if output.isEmpty { return (written, true) }
-        }
-        return (written, false)
+        let descriptor = self.descriptor
+        return try withBorrowedOutput { output in
+            Result { () throws(LibeventError) -> (written: Int, drained: Bool) in
+                var written = 0
+                for _ in 0..<8 {
+                    let firstChunk = output.firstChunkLength
+                    guard let count = try output.write(to: descriptor), count > 0 else { break }
+                    written += count
+                    guard count >= firstChunk else { break }
+                    if output.isEmpty { return (written, true) }
+                }
+                return (written, false)
+            }
+        }.get()
+    }
+
+    /// Reads up to `maxCount` bytes from the descriptor into `input`.
+    private func readIntoInput(upTo maxCount: Int) throws(LibeventError) -> Int? {
+        let descriptor = self.descriptor
+        return try withBorrowedInput { input in
+            Result { () throws(LibeventError) in try input.read(from: descriptor, upTo: maxCount) }
+        }.get()
     }
 }
 

@@ -85,6 +85,29 @@ open class StreamSocket {
     /// The number of bytes in `output`, without making a `Buffer` object for an empty one.
     @usableFromInline package var outputCount: Int { outputBuffer?.count ?? 0 }
 
+    /// Calls `body` with `input` borrowed: without the retain and release around the call that a
+    /// use of `input` costs. Only for the socket's own bookkeeping (reading into the input, moving
+    /// bytes out of it), which runs no user code and so cannot let go of the object meanwhile.
+    func withBorrowedInput<Value>(_ body: (Buffer) -> Value) -> Value {
+        if inputBuffer == nil { _ = takeSpareBuffer(as: .socketInput) }
+        return Unmanaged.passUnretained(inputBuffer.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
+    }
+
+    /// The same for `output` (writing it to the kernel).
+    func withBorrowedOutput<Value>(_ body: (Buffer) -> Value) -> Value {
+        if outputBuffer == nil { _ = takeSpareBuffer(as: .socketOutput) }
+        return Unmanaged.passUnretained(outputBuffer.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
+    }
+
+    /// Moves up to `count` bytes from the front of `input` to the end of `buffer`, as
+    /// `buffer.move(upTo: count, from: input)` does, without a `Buffer` object for an empty input
+    /// and without retaining the input's (a completion-model read completes this way). Returns
+    /// how many bytes moved.
+    @usableFromInline package func moveInput(upTo count: Int, into buffer: Buffer) -> Int {
+        guard inputBuffer != nil else { return 0 }
+        return withBorrowedInput { buffer.move(upTo: count, from: $0) }
+    }
+
     /// Whether the socket holds a `Buffer` object for its input or output now (tests, diagnostics).
     package var holdsBufferObjects: Bool { inputBuffer != nil || outputBuffer != nil }
 
