@@ -455,7 +455,9 @@ public final class Buffer {
             let vector = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
             // An empty buffer asks for one vector: libevent then makes or reuses one chunk without
             // spreading the space over two (evbuffer_read_setup_vecs_, about 70 instructions).
-            let reserved = evbuffer_reserve_space(pointer, maxCount, vector, isEmpty ? 1 : 2)
+            // (Asked before `pointer` gives a buffer without an evbuffer an empty one.)
+            let vectors: Int32 = isEmpty ? 1 : 2
+            let reserved = evbuffer_reserve_space(pointer, maxCount, vector, vectors)
             precondition(reserved > 0, "evbuffer_reserve_space failed: out of memory")
             // The reserved space may exceed maxCount (a chunk's free tail); read no more than asked,
             // then commit only what was read.
