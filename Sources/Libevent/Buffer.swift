@@ -457,7 +457,8 @@ public final class Buffer {
             // spreading the space over two (evbuffer_read_setup_vecs_, about 70 instructions).
             // (Asked before `pointer` gives a buffer without an evbuffer an empty one.)
             let vectors: Int32 = isEmpty ? 1 : 2
-            let reserved = evbuffer_reserve_space(pointer, maxCount, vector, vectors)
+            let buffer = pointer
+            let reserved = evbuffer_reserve_space(buffer, maxCount, vector, vectors)
             precondition(reserved > 0, "evbuffer_reserve_space failed: out of memory")
             // The reserved space may exceed maxCount (a chunk's free tail); read no more than asked,
             // then commit only what was read.
@@ -477,7 +478,7 @@ public final class Buffer {
                 : readv(descriptor, vector, reserved)
             guard readCount > 0 else { return readCount }
             limit(to: readCount)
-            precondition(evbuffer_commit_space(pointer, vector, reserved) == 0, "evbuffer_commit_space failed")
+            precondition(evbuffer_commit_space(buffer, vector, reserved) == 0, "evbuffer_commit_space failed")
             return readCount
         }
         if readCount > 0 { didGrow() }
