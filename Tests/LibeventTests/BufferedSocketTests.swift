@@ -165,6 +165,39 @@ import Testing
         #expect(kept.removeFirst(upTo: 100) == Array("pong23456".utf8))
     }
 
+    /// The other way: an output that took the input's evbuffer whole (an echo) sends a file range
+    /// appended to it with sendfile, reading the file when it is sent, not when it is appended.
+    @Test func anOutputThatTookTheInputsEvbufferSendsFileRangesWithSendfile() throws {
+        let base = try EventBase()
+        let (mine, theirs) = try socketPair()
+        defer { close(theirs) }
+        let socket = try BufferedSocket(base: base, descriptor: mine)
+        defer { socket.close() }
+        let file = try temporaryFile(containing: Array("AAAA".utf8))
+        var appendError: (any Error)?
+        socket.onRead = { socket in
+            socket.output.moveAll(from: socket.input)  // the output adopts the input's evbuffer
+            do {
+                try socket.output.appendFile(descriptor: dup(file), offset: 0, length: 4)
+            } catch {
+                appendError = error
+            }
+            // Changed after it was appended: a range read into memory at once would still send
+            // the old bytes.
+            _ = pwrite(file, "BBBB", 4, 0)
+        }
+        socket.enable(.read)
+        writeAll(theirs, Array("ping".utf8))
+        var received: [UInt8] = []
+        try runBounded(base) {
+            received += readAvailable(theirs)
+            return received.count >= 8
+        }
+        close(file)
+        #expect(appendError == nil)
+        #expect(received == Array("pingBBBB".utf8))
+    }
+
     /// Messages of exactly a power-of-two size (4 KiB) arrive in one read each once the read size
     /// has adapted. It used to swing back below the message at each message's short tail, so every
     /// message came in two parts (and an echo of it went out in two writes, the second held by
