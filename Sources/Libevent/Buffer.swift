@@ -14,6 +14,12 @@ import Darwin
 /// Once your buffer has taken bytes from a socket's as a whole (a completed read, `moveAll`), it
 /// takes and returns its storage at that socket's event base, and keeps the base alive, for as long
 /// as it lives: use it on the base's thread, as every object of the base.
+///
+/// A socket's small read (up to 2 KiB, into an empty input) lands in a plain block of memory
+/// rather than an evbuffer. The block moves whole between buffers, and counting, peeking, copying,
+/// draining and writing to a descriptor use it as it is, so an echoed or parsed message never
+/// goes through libevent's chunk machinery; any other use first copies the block's bytes (at most
+/// 2 KiB, once) into an evbuffer.
 public final class Buffer {
     /// How `readLine` recognises the end of a line.
     public enum LineEnding: Sendable {
@@ -41,14 +47,29 @@ public final class Buffer {
         case standalone, socketInput, socketOutput
     }
 
+    /// The most bytes a read block holds: a socket read that asks for no more than this, into an
+    /// empty input, reads into a block (2 KiB covers the reads of small messages, which the
+    /// adaptive read size asks for in 960 or 1,984 bytes, and most HTTP requests).
+    package static let readBlockCapacity = 2048
+
+    /// Where the bytes are.
+    private enum Storage {
+        /// An evbuffer.
+        case evbuffer(OpaquePointer)
+        /// A read block of `readBlockCapacity` bytes, from the base's spares; the bytes are
+        /// `blockStart..<blockEnd`.
+        case block(UnsafeMutableRawPointer)
+    }
+
     // The hot stored properties below skip Swift's run-time exclusivity check (which cost ~7% of
     // the CPU of a completion-model echo): they are private to this object, used on the base's
     // thread only, and no access to them spans a call that could reach back into them.
-    /// The evbuffer, only while the buffer holds bytes (or is being filled): a socket's buffers take
-    /// one from the base's spares when they need it and hand it back when they are empty, so an
-    /// idle connection holds none. A buffer you made does the same once it has taken a socket's
-    /// evbuffer (see `Link.spares`); before that it makes its own and frees it when empty.
-    @exclusivity(unchecked) private var storage: OpaquePointer?
+    /// The storage, only while the buffer holds bytes (or is being filled): a socket's buffers take
+    /// an evbuffer or a block from the base's spares when they need one and hand it back when they
+    /// are empty, so an idle connection holds none. A buffer you made does the same once it has
+    /// taken a socket's storage (see `Link.spares`); before that it makes its own evbuffer and
+    /// frees it when empty.
+    @exclusivity(unchecked) private var storage: Storage?
     @exclusivity(unchecked) private var isFreed = false
     @exclusivity(unchecked) private var role: Role
     /// Whether the evbuffer may hold a file range (`appendFile`, `append(_:offset:length:)`, or
@@ -59,6 +80,9 @@ public final class Buffer {
     /// after `link` it would take the object past the 48-byte malloc size every session's
     /// `Buffer` has.)
     @exclusivity(unchecked) private var mayHoldFileRanges = false
+    /// The bytes of a block storage, as offsets into it (declared here for the same reason).
+    @exclusivity(unchecked) private var blockStart: UInt16 = 0
+    @exclusivity(unchecked) private var blockEnd: UInt16 = 0
     /// Whom the buffer belongs to, or where its evbuffers come from and go back to (8 bytes either
     /// way); nil for a buffer you made that has never taken a socket's evbuffer.
     @exclusivity(unchecked) private var link: Link?
@@ -89,26 +113,59 @@ public final class Buffer {
     }
 
     deinit {
-        if let storage { evbuffer_free(storage) }
+        freeStorageNow()
         if case .spares(let base)? = link { base.release() }
     }
 
-    /// Gives up the evbuffer while the buffer is empty: a socket's goes back to its base's spares,
+    /// Frees the storage (not to the spares).
+    private func freeStorageNow() {
+        switch storage {
+        case .evbuffer(let evbuffer)?: evbuffer_free(evbuffer)
+        case .block(let block)?: free(block)
+        case nil: break
+        }
+        storage = nil
+    }
+
+    /// Gives up the storage while the buffer is empty: a socket's goes back to its base's spares,
     /// as does one that came from them into a buffer you made; any other is freed. The next use
-    /// takes a new one. Returns whether the buffer is now empty and without an evbuffer.
+    /// takes a new one. Returns whether the buffer is now empty and without storage.
     /// (Inlined: it runs whenever a socket's buffer empties, a few times an echo message.)
     @discardableResult @inline(__always)
     func releaseStorageIfEmpty() -> Bool {
-        guard let storage else { return true }
-        guard evbuffer_get_length(storage) == 0 else { return false }
-        if let home = spareHome {
-            home._withUnsafeGuaranteedRef { $0.returnSpareBuffer(storage, drainsToSocket: role == .socketOutput) }
-        } else {
-            evbuffer_free(storage)
+        switch storage {
+        case nil:
+            return true
+        case .evbuffer(let evbuffer)?:
+            guard evbuffer_get_length(evbuffer) == 0 else { return false }
+            if let home = spareHome {
+                home._withUnsafeGuaranteedRef { $0.returnSpareBuffer(evbuffer, drainsToSocket: role == .socketOutput) }
+            } else {
+                evbuffer_free(evbuffer)
+            }
+        case .block(let block)?:
+            guard blockStart == blockEnd else { return false }
+            returnBlock(block)
         }
-        self.storage = nil
+        storage = nil
         mayHoldFileRanges = false
         return true
+    }
+
+    /// Hands a block back to the spares of the base it came from.
+    private func returnBlock(_ block: UnsafeMutableRawPointer) {
+        if let home = spareHome { home._withUnsafeGuaranteedRef { $0.returnSpareBlock(block) } } else { free(block) }
+    }
+
+    /// The bytes of a block storage; nil for an evbuffer or none.
+    private var blockBytes: UnsafeMutableRawBufferPointer? {
+        guard case .block(let block)? = storage else { return nil }
+        return UnsafeMutableRawBufferPointer(start: block + Int(blockStart), count: Int(blockEnd &- blockStart))
+    }
+
+    /// Whether the bytes are in a read block now (tests).
+    package var holdsReadBlock: Bool {
+        if case .block? = storage { true } else { false }
     }
 
     /// Calls `body` with the owning socket, without a retain and a release around the call (two of
@@ -131,10 +188,9 @@ public final class Buffer {
         link = nil
     }
 
-    /// Frees the evbuffer now (a closed socket's buffers); any later use of this object traps.
+    /// Frees the storage now (a closed socket's buffers); any later use of this object traps.
     func freeStorage() {
-        if let storage { evbuffer_free(storage) }
-        storage = nil
+        freeStorageNow()
         mayHoldFileRanges = false
         isFreed = true
         link = nil
@@ -155,16 +211,40 @@ public final class Buffer {
         }
     }
 
+    /// The evbuffer, made (or taken from the spares) when there is none, and filled with a read
+    /// block's bytes when they are in one.
     var pointer: OpaquePointer {
-        if let storage { return storage }
+        switch storage {
+        case .evbuffer(let evbuffer)?: return evbuffer
+        case .block(let block)?: return copyBlockIntoEvbuffer(block)
+        case nil: break
+        }
         precondition(!isFreed, "Buffer used after its socket was closed")
+        let evbuffer = takeEvbuffer()
+        storage = .evbuffer(evbuffer)
+        return evbuffer
+    }
+
+    /// An empty evbuffer from the spares of the owning socket's base or of the buffer's own.
+    private func takeEvbuffer() -> OpaquePointer {
         let drainsToSocket = role == .socketOutput
-        guard let buffer = withOwner({ $0.base.takeSpareBuffer(drainsToSocket: drainsToSocket) })
+        guard let evbuffer = withOwner({ $0.base.takeSpareBuffer(drainsToSocket: drainsToSocket) })
                 ?? takeFromSpareHome() else {
             fatalError("evbuffer_new: out of memory")
         }
-        storage = buffer
-        return buffer
+        return evbuffer
+    }
+
+    /// Moves a read block's bytes into an evbuffer, which becomes the storage, and hands the block
+    /// back: for every use that a block does not serve itself.
+    private func copyBlockIntoEvbuffer(_ block: UnsafeMutableRawPointer) -> OpaquePointer {
+        let evbuffer = takeEvbuffer()
+        if let bytes = blockBytes, let start = bytes.baseAddress, !bytes.isEmpty {
+            precondition(evbuffer_add(evbuffer, start, bytes.count) == 0, "evbuffer_add failed: out of memory")
+        }
+        returnBlock(block)
+        storage = .evbuffer(evbuffer)
+        return evbuffer
     }
 
     /// An empty evbuffer for a buffer you made: from the spares of its base, if it has one.
@@ -175,16 +255,23 @@ public final class Buffer {
 
     /// The number of bytes in the buffer.
     public var count: Int {
-        if let storage { return evbuffer_get_length(storage) }
-        precondition(!isFreed, "Buffer used after its socket was closed")
-        return 0
+        switch storage {
+        case .evbuffer(let evbuffer)?: return evbuffer_get_length(evbuffer)
+        case .block?: return Int(blockEnd &- blockStart)
+        case nil:
+            precondition(!isFreed, "Buffer used after its socket was closed")
+            return 0
+        }
     }
 
     /// The length of the first chunk: the bytes one plain write can send without gathering, or
     /// the length of a file range at the front.
     var firstChunkLength: Int {
-        guard let storage else { return 0 }
-        return evbuffer_get_contiguous_space(storage)
+        switch storage {
+        case .evbuffer(let evbuffer)?: return evbuffer_get_contiguous_space(evbuffer)
+        case .block?: return count
+        case nil: return 0
+        }
     }
 
     /// Whether the buffer holds no bytes.
@@ -256,11 +343,13 @@ public final class Buffer {
         let theyDrain = other.role == .socketOutput
         let iDrain = role == .socketOutput
         if theyDrain != iDrain {
-            if let mine = storage { setDrainsToSocket(mine, theyDrain) }
-            setDrainsToSocket(theirs, iDrain)
+            if case .evbuffer(let mine)? = storage { setDrainsToSocket(mine, theyDrain) }
+            if case .evbuffer(let evbuffer) = theirs { setDrainsToSocket(evbuffer, iDrain) }
         }
         other.storage = storage
         storage = theirs
+        swap(&blockStart, &other.blockStart)
+        swap(&blockEnd, &other.blockEnd)
         mayHoldFileRanges = other.mayHoldFileRanges  // this buffer was empty: only theirs can
         other.mayHoldFileRanges = false  // it now has this buffer's empty evbuffer, or none
         // A buffer you made keeps the first base it takes an evbuffer from: any base's spares
@@ -364,8 +453,11 @@ public final class Buffer {
     /// Discards up to `count` bytes from the front (none for a `count` of 0 or less).
     public func drain(_ count: Int) {
         guard count > 0 else { return }  // libevent takes it as size_t: -1 would drain everything
-        precondition(evbuffer_drain(pointer, count) == 0,
-                     "evbuffer_drain failed")
+        if let bytes = blockBytes {
+            blockStart += UInt16(min(count, bytes.count))
+        } else {
+            precondition(evbuffer_drain(pointer, count) == 0, "evbuffer_drain failed")
+        }
         didShrink()
     }
 
@@ -373,6 +465,7 @@ public final class Buffer {
     public func copyOut(upTo count: Int) -> [UInt8] {
         let wanted = min(count, self.count)
         guard wanted > 0 else { return [] }
+        if let bytes = blockBytes { return Array(bytes.prefix(wanted)) }
         return [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
             initialized = max(0, evbuffer_copyout(pointer, bytes.baseAddress, wanted))
         }
@@ -382,6 +475,10 @@ public final class Buffer {
     public func removeFirst(upTo count: Int) -> [UInt8] {
         let wanted = min(count, self.count)
         guard wanted > 0 else { return [] }
+        if let bytes = blockBytes {
+            defer { drain(wanted) }
+            return Array(bytes.prefix(wanted))
+        }
         let removed = [UInt8](unsafeUninitializedCapacity: wanted) { bytes, initialized in
             initialized = max(0, Int(evbuffer_remove(pointer, bytes.baseAddress, wanted)))
         }
@@ -395,6 +492,10 @@ public final class Buffer {
     public func peek(upTo count: Int? = nil, _ body: (UnsafeRawBufferPointer) -> Bool) {
         var remaining = min(count ?? Int.max, self.count)
         guard remaining > 0 else { return }
+        if let bytes = blockBytes {
+            _ = body(UnsafeRawBufferPointer(rebasing: bytes.prefix(remaining)))
+            return
+        }
         var position = evbuffer_ptr()
         guard evbuffer_ptr_set(pointer, &position, 0, EVBUFFER_PTR_SET) == 0 else { return }
         var chunk = iovec()
@@ -435,6 +536,7 @@ public final class Buffer {
     public func withContiguousBytes<R>(first count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
         guard count >= 0, count <= self.count else { return nil }
         if count == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        if let bytes = blockBytes { return try body(UnsafeRawBufferPointer(rebasing: bytes.prefix(count))) }
         guard let start = evbuffer_pullup(pointer, count) else { return nil }
         return try body(UnsafeRawBufferPointer(start: start, count: count))
     }
@@ -448,6 +550,9 @@ public final class Buffer {
     ///   is not positive (a read of 0 bytes could not tell an end of stream from nothing read).
     public func read(from descriptor: Int32, upTo maxCount: Int = 65_536) throws(LibeventError) -> Int? {
         guard maxCount > 0 else { throw LibeventError("read", code: EINVAL) }
+        if storage == nil, maxCount <= Self.readBlockCapacity, let home = spareHome {
+            return try readIntoBlock(from: descriptor, upTo: maxCount, home: home)
+        }
         // libevent's evbuffer_iovec is the system's iovec on POSIX systems, so readv fills the
         // reserved chunks directly.
         var vectors = (iovec(), iovec())
@@ -489,6 +594,25 @@ public final class Buffer {
         return readCount
     }
 
+    /// `read(from:upTo:)` into a read block, for an empty buffer that has a base to take it from.
+    private func readIntoBlock(from descriptor: Int32, upTo maxCount: Int,
+                               home: Unmanaged<EventBase>) throws(LibeventError) -> Int? {
+        let block = home._withUnsafeGuaranteedRef { $0.takeSpareBlock() }
+        let readCount = systemRead(descriptor, block, maxCount)
+        guard readCount > 0 else {
+            let code = errno
+            home._withUnsafeGuaranteedRef { $0.returnSpareBlock(block) }
+            if readCount == 0 { return 0 }
+            if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return nil }
+            throw LibeventError("read", code: code)
+        }
+        storage = .block(block)
+        blockStart = 0
+        blockEnd = UInt16(readCount)
+        didGrow()
+        return readCount
+    }
+
     /// Writes as much of the buffer as `descriptor` accepts now (file ranges with `sendfile`) and
     /// removes what was written. Returns the count written, or nil when the write would block.
     /// - Throws: `LibeventError` for write errors other than EAGAIN/EINTR (EPIPE, ECONNRESET...),
@@ -496,6 +620,7 @@ public final class Buffer {
     ///   because its file has been cut shorter since it was added: the bytes promised cannot be
     ///   sent, and retrying would only spin.
     public func write(to descriptor: Int32) throws(LibeventError) -> Int? {
+        if let bytes = blockBytes { return try write(bytes, to: descriptor) }
         let buffer = pointer
         var firstChunk = iovec()
         let written: Int
@@ -520,6 +645,19 @@ public final class Buffer {
         // file writes nothing (nginx reports the same case as "file was truncated").
         if written == 0, mayHoldFileRanges, !isEmpty { throw .fileTruncated }
         return written
+    }
+
+    /// `write(to:)` for the bytes of a read block: one plain write.
+    private func write(_ bytes: UnsafeMutableRawBufferPointer, to descriptor: Int32) throws(LibeventError) -> Int? {
+        guard !bytes.isEmpty else { return 0 }
+        let written = systemWrite(descriptor, bytes.baseAddress, bytes.count)
+        if written > 0 {
+            blockStart += UInt16(written)
+            didShrink()
+            return written
+        }
+        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+        throw LibeventError.lastError("write")
     }
 }
 

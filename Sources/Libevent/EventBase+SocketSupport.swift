@@ -1,4 +1,9 @@
 internal import CLibevent
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What the sockets of a base share: spare evbuffers and `Buffer` objects, and one event that writes
 /// every socket whose output grew during this loop iteration.
@@ -10,8 +15,28 @@ extension EventBase {
     /// connections, and costs at most about 200 KiB kept after such a burst.
     static let spareBufferLimit = 1024
 
+    /// The most spare read blocks kept (128 KiB). Fewer than the evbuffers: an empty evbuffer is
+    /// about 100 bytes, a block 2 KiB, and a readiness-model socket hands its block back before the
+    /// next socket reads, so a loop iteration needs few; a burst of completions beyond this takes
+    /// its blocks from malloc, as a read into an evbuffer takes its chunk.
+    static let spareBlockLimit = 64
+
     /// How many empty evbuffers are kept for reuse now (for tests).
     package var spareEvbufferCount: Int { spareBuffers.count }
+
+    /// How many empty read blocks are kept for reuse now (for tests).
+    package var spareBlockCount: Int { spareBlocks.count }
+
+    /// An empty read block, reused when one is spare.
+    func takeSpareBlock() -> UnsafeMutableRawPointer {
+        guard let block = spareBlocks.pop() ?? malloc(Buffer.readBlockCapacity) else { fatalError("malloc: out of memory") }
+        return block
+    }
+
+    /// Takes back an empty read block.
+    func returnSpareBlock(_ block: UnsafeMutableRawPointer) {
+        if !spareBlocks.push(block) { free(block) }
+    }
 
     /// An empty evbuffer, reused when one is spare. `drainsToSocket` makes appended file ranges go
     /// out with sendfile. (Spares are kept without that flag, as `evbuffer_new` makes them: taking

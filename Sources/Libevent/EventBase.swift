@@ -72,6 +72,9 @@ public final class EventBase {
     /// Empty socket `Buffer` objects (without evbuffers) that sockets hand back, to take again
     /// later, each retained once by the stack.
     @exclusivity(unchecked) var spareSocketBuffers = SpareStack<Unmanaged<Buffer>>(capacity: EventBase.spareBufferLimit)
+    /// Empty read blocks (`Buffer.readBlockCapacity` bytes each) that buffers hand back, to take
+    /// again later.
+    @exclusivity(unchecked) var spareBlocks = SpareStack<UnsafeMutableRawPointer>(capacity: EventBase.spareBlockLimit)
     /// Sockets whose output is to be written before the loop next waits.
     @exclusivity(unchecked) var socketsToFlush: [StreamSocket] = []
     @exclusivity(unchecked) var flushEvent: OpaquePointer?
@@ -116,6 +119,7 @@ public final class EventBase {
         lingeringCloses.values.forEach { $0.finish() }
         spareBuffers.removeAll { evbuffer_free($0) }
         spareSocketBuffers.removeAll { $0.release() }
+        spareBlocks.removeAll { free($0) }
         event_base_free(pointer)
     }
 

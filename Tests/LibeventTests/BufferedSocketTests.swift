@@ -101,28 +101,38 @@ import Testing
         #expect(keptInput.isEmpty)
     }
 
-    @Test func aBufferYouMadeHandsASocketsEvbufferBackToTheBaseAndMayOutliveIt() throws {
+    /// A message of this many bytes is read into an evbuffer; a short one into a read block.
+    static let evbufferMessageSize = Buffer.readBlockCapacity + 1000
+
+    @Test(arguments: [18, evbufferMessageSize])
+    func aBufferYouMadeHandsASocketsStorageBackToTheBaseAndMayOutliveIt(messageSize: Int) throws {
         var base: EventBase? = try EventBase()
         let (mine, theirs) = try socketPair()
         defer { close(theirs) }
         let socket = try BufferedSocket(base: base!, descriptor: mine)
         let request = Buffer()
         var reads = 0
+        var inBlock: [Bool] = []
         socket.onRead = { socket in
-            request.moveAll(from: socket.input)  // an empty buffer takes the input's evbuffer whole
+            inBlock.append(socket.input.holdsReadBlock)
+            request.moveAll(from: socket.input)  // an empty buffer takes the input's storage whole
             reads += 1
         }
         socket.enable(.read)
+        let spareCount = { messageSize < Buffer.readBlockCapacity ? base!.spareBlockCount : base!.spareEvbufferCount }
 
-        writeAll(theirs, Array("GET / HTTP/1.1\r\n\r\n".utf8))
-        try runBounded(base!) { reads == 1 }
-        let spares = base!.spareEvbufferCount
-        #expect(request.removeFirst(upTo: 100) == Array("GET / HTTP/1.1\r\n\r\n".utf8))
-        #expect(base!.spareEvbufferCount == spares + 1, "emptied, it goes back to the spares, not to evbuffer_free")
+        let message = (0..<messageSize).map { UInt8(truncatingIfNeeded: $0 % 26 + 65) }
+        writeAll(theirs, message)
+        try runBounded(base!) { request.count == messageSize }
+        #expect(inBlock.allSatisfy { $0 == (messageSize < Buffer.readBlockCapacity) })
+        let spares = spareCount()
+        #expect(request.removeFirst(upTo: messageSize) == message)
+        #expect(spareCount() == spares + 1, "emptied, it goes back to the spares, not to free")
 
         writeAll(theirs, Array("again".utf8))
-        try runBounded(base!) { reads == 2 }
-        #expect(base!.spareEvbufferCount == spares, "the socket's next read took it from there")
+        let readsBefore = reads
+        try runBounded(base!) { reads == readsBefore + 1 }
+        #expect(spareCount() == spares, "the socket's next read took it from there")
 
         // The buffer keeps the base it took from alive, and stays usable after socket and base go.
         socket.close()
@@ -143,31 +153,44 @@ import Testing
         let socket = try BufferedSocket(base: base, descriptor: mine)
         defer { socket.close() }
         let kept = Buffer()
-        var reads = 0
+        let size = Self.evbufferMessageSize
+        var echoed = 0
         socket.onRead = { socket in
-            reads += 1
             // The first message's evbuffer goes from the input to the output and, once written,
             // back to the spares; the second message is read into that same evbuffer, which your
             // buffer then takes whole.
-            if reads == 1 { socket.output.moveAll(from: socket.input) } else { kept.moveAll(from: socket.input) }
+            if echoed < size {
+                echoed += socket.input.count
+                socket.output.moveAll(from: socket.input)
+            } else {
+                kept.moveAll(from: socket.input)
+            }
         }
         socket.enable(.read)
-        writeAll(theirs, Array("ping".utf8))
-        try runBounded(base) { reads == 1 && !socket.holdsBufferObjects }
-        #expect(readAvailable(theirs) == Array("ping".utf8))
+        let ping = [UInt8](repeating: 1, count: size)
+        writeAll(theirs, ping)
+        var received: [UInt8] = []
+        try runBounded(base) {
+            received += readAvailable(theirs)
+            return received.count == size && !socket.holdsBufferObjects
+        }
+        #expect(received == ping)
         let spares = base.spareEvbufferCount
 
-        writeAll(theirs, Array("pong".utf8))
-        try runBounded(base) { reads == 2 }
-        #expect(base.spareEvbufferCount == spares - 1, "the read took the former output's evbuffer")
+        let pong = [UInt8](repeating: 2, count: size)
+        writeAll(theirs, pong)
+        try runBounded(base) { kept.count == size }
+        #expect(!kept.holdsReadBlock)
+        #expect(base.spareEvbufferCount < spares, "the read took the former output's evbuffer")
         let file = try temporaryFile(containing: Array("0123456789".utf8))
         try kept.appendFile(descriptor: file, offset: 2, length: 5)
-        #expect(kept.removeFirst(upTo: 100) == Array("pong23456".utf8))
+        #expect(kept.removeFirst(upTo: size + 100) == pong + Array("23456".utf8))
     }
 
     /// The other way: an output that took the input's evbuffer whole (an echo) sends a file range
     /// appended to it with sendfile, reading the file when it is sent, not when it is appended.
-    @Test func anOutputThatTookTheInputsEvbufferSendsFileRangesWithSendfile() throws {
+    @Test(arguments: [4, evbufferMessageSize])
+    func anOutputThatTookTheInputsStorageSendsFileRangesWithSendfile(messageSize: Int) throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
         defer { close(theirs) }
@@ -175,8 +198,11 @@ import Testing
         defer { socket.close() }
         let file = try temporaryFile(containing: Array("AAAA".utf8))
         var appendError: (any Error)?
+        var adoptedBlock: Bool?
         socket.onRead = { socket in
-            socket.output.moveAll(from: socket.input)  // the output adopts the input's evbuffer
+            guard socket.input.count == messageSize else { return }  // all of it, then
+            adoptedBlock = socket.input.holdsReadBlock
+            socket.output.moveAll(from: socket.input)  // the output adopts the input's storage
             do {
                 try socket.output.appendFile(descriptor: dup(file), offset: 0, length: 4)
             } catch {
@@ -187,15 +213,17 @@ import Testing
             _ = pwrite(file, "BBBB", 4, 0)
         }
         socket.enable(.read)
-        writeAll(theirs, Array("ping".utf8))
+        let message = [UInt8](repeating: 7, count: messageSize)
+        writeAll(theirs, message)
         var received: [UInt8] = []
         try runBounded(base) {
             received += readAvailable(theirs)
-            return received.count >= 8
+            return received.count >= messageSize + 4
         }
         close(file)
         #expect(appendError == nil)
-        #expect(received == Array("pingBBBB".utf8))
+        #expect(adoptedBlock == (messageSize < Buffer.readBlockCapacity))
+        #expect(received == message + Array("BBBB".utf8))
     }
 
     /// Messages of exactly a power-of-two size (4 KiB) arrive in one read each once the read size
