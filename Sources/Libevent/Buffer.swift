@@ -588,7 +588,7 @@ public final class Buffer {
         }
         if readCount > 0 { didGrow() }
         if readCount < 0 {
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+            if SocketCalls.failedForNow() { return nil }
             throw LibeventError.lastError("read")
         }
         return readCount
@@ -603,7 +603,7 @@ public final class Buffer {
             let code = errno
             home._withUnsafeGuaranteedRef { $0.returnSpareBlock(block) }
             if readCount == 0 { return 0 }
-            if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return nil }
+            if SocketCalls.failedForNow(code) { return nil }
             throw LibeventError("read", code: code)
         }
         storage = .block(block)
@@ -638,7 +638,7 @@ public final class Buffer {
         }
         if written > 0 { didShrink() }
         if written < 0 {
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+            if SocketCalls.failedForNow() { return nil }
             throw LibeventError.lastError("write")
         }
         // A socket takes at least one byte or fails with EAGAIN; only sendfile at the end of its
@@ -656,7 +656,7 @@ public final class Buffer {
             didShrink()
             return written
         }
-        if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+        if SocketCalls.failedForNow() { return nil }
         throw LibeventError.lastError("write")
     }
 }

@@ -105,7 +105,7 @@ final class LingeringClose {
                 let count = read(descriptor, scratch.baseAddress, scratch.count)
                 if count > 0 {
                     discarded += count
-                } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                } else if count < 0, SocketCalls.failedForNow() {
                     break
                 } else {
                     return .peerDone

@@ -20,6 +20,13 @@ enum SocketCalls {
     static let datagramType = SOCK_DGRAM
     #endif
 
+    /// Whether a failed read, write or receive on a non-blocking descriptor failed only for now
+    /// (`code` is EAGAIN, EWOULDBLOCK or EINTR): the caller waits for the next readiness rather
+    /// than report an error.
+    static func failedForNow(_ code: Int32 = errno) -> Bool {
+        code == EAGAIN || code == EWOULDBLOCK || code == EINTR
+    }
+
     /// A new non-blocking, close-on-exec socket of `address`'s family.
     static func makeSocket(for address: SocketAddress, type: Int32) throws -> Int32 {
         #if canImport(Glibc)

@@ -59,7 +59,7 @@ public final class UDPSocket {
                 }
             }
             if received < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
+                if SocketCalls.failedForNow() { return nil }
                 throw LibeventError.lastError("recvfrom")
             }
             return [UInt8](UnsafeRawBufferPointer(rebasing: scratch[0..<received]))
@@ -80,7 +80,7 @@ public final class UDPSocket {
             address.withSockaddr { sendto(descriptor, payload.baseAddress, payload.count, 0, $0, $1) }
         }
         if sent < 0 {
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return false }
+            if SocketCalls.failedForNow() { return false }
             throw LibeventError.lastError("sendto \(address)")
         }
         return true
