@@ -63,20 +63,27 @@ open class StreamSocket {
     /// Between callbacks, an empty input that nothing else references goes back to the base for
     /// another socket (an idle connection holds no `Buffer` objects), and `input` later returns a
     /// fresh one. Keep a reference to keep the same object.
-    public var input: Buffer { inputBuffer ?? takeSpareBuffer(as: .socketInput) }
+    public var input: Buffer {
+        if inputBuffer == nil { attachSpareBuffer(as: .socketInput) }
+        return inputBuffer.unsafelyUnwrapped
+    }
 
     /// Bytes queued for sending. Valid until `close()`.
     ///
     /// Like `input`, an empty output that nothing else references goes back to the base once
     /// written, and `output` later returns a fresh one.
-    public var output: Buffer { outputBuffer ?? takeSpareBuffer(as: .socketOutput) }
+    public var output: Buffer {
+        if outputBuffer == nil { attachSpareBuffer(as: .socketOutput) }
+        return outputBuffer.unsafelyUnwrapped
+    }
 
-    /// Gives the socket a `Buffer` object for its input or output, which has none now.
-    private func takeSpareBuffer(as role: Buffer.Role) -> Buffer {
+    /// Gives the socket a `Buffer` object for its input or output, which has none now. (It returns
+    /// nothing: a returned object cost a retain and a release where the caller only needs the
+    /// socket to hold it, as the borrowing calls below do.)
+    private func attachSpareBuffer(as role: Buffer.Role) {
         checkOpen()
         let buffer = base.takeSpareSocketBuffer(for: self, role: role)
         if role == .socketInput { inputBuffer = buffer } else { outputBuffer = buffer }
-        return buffer
     }
 
     /// The number of bytes in `input`, without making a `Buffer` object for an empty one.
@@ -89,13 +96,13 @@ open class StreamSocket {
     /// use of `input` costs. Only for the socket's own bookkeeping (reading into the input, moving
     /// bytes out of it), which runs no user code and so cannot let go of the object meanwhile.
     func withBorrowedInput<Value>(_ body: (Buffer) -> Value) -> Value {
-        if inputBuffer == nil { _ = takeSpareBuffer(as: .socketInput) }
+        if inputBuffer == nil { attachSpareBuffer(as: .socketInput) }
         return Unmanaged.passUnretained(inputBuffer.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
     }
 
     /// The same for `output` (writing it to the kernel).
     func withBorrowedOutput<Value>(_ body: (Buffer) -> Value) -> Value {
-        if outputBuffer == nil { _ = takeSpareBuffer(as: .socketOutput) }
+        if outputBuffer == nil { attachSpareBuffer(as: .socketOutput) }
         return Unmanaged.passUnretained(outputBuffer.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
     }
 
