@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: deps build run test test-release test-asan test-tsan fuzz fuzz-smoke leaks soak consumer docs bench bench-echo bench-instructions bench-http bench-memory clean
+.PHONY: deps build run test test-release test-asan test-tsan fuzz fuzz-smoke leaks soak consumer docs bench bench-echo bench-instructions bench-http bench-memory bench-startup clean
 
 deps:
 	@scripts/ensure-libevent.sh
@@ -89,7 +89,7 @@ docs: deps
 	@echo "serve it: python3 -m http.server -d .build/docs-site 8000; open http://127.0.0.1:8000/documentation/libevent/"
 
 # Benchmarks beside their peers (see BENCHMARKS.md).
-bench: bench-echo bench-instructions bench-http bench-memory
+bench: bench-echo bench-instructions bench-http bench-memory bench-startup
 
 # Echo: both Swift models beside C on raw libevent events and on bufferevents, pinned to separate
 # cores, interleaved, 9 x 3 s per cell, four cells (about 21 minutes).
@@ -112,6 +112,12 @@ bench-http: deps
 bench-memory: deps
 	scripts/ensure-bench-tools.sh
 	Benchmarks/memory/run.sh
+
+# Exec to the first `listening on` line and to the first accepted connection, every example server
+# beside the echo and HTTP peers, 7 starts each.
+bench-startup: deps
+	scripts/ensure-bench-tools.sh
+	Benchmarks/startup/run.sh
 
 clean:
 	rm -rf .build .build-asan .build-tsan .build-fuzz Examples/Consumer/.build Benchmarks/bin

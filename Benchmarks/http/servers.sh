@@ -24,19 +24,12 @@ chmod 644 "$work/root"/*
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-start_http_server() {  # name -> sets pid, port
-    port=$(free_port)
-    case $1 in
-        file-server) taskset -c 0 .build/release/file-server --port "$port" --root "$work/root" >/dev/null & pid=$! ;;
-        evhttp) taskset -c 0 "$bin/evhttp-server" "$port" "$work/root" >/dev/null & pid=$! ;;
-        swift-nio)
-            taskset -c 0 Benchmarks/nio-file-server/.build/release/nio-file-server "$port" "$work/root" >/dev/null &
-            pid=$! ;;
-        nginx | nginx-cached)
-            local cache=""
-            [ "$1" = nginx-cached ] && cache="open_file_cache max=10000 inactive=60s; open_file_cache_valid 1s;"
-            mkdir -p "$work/nginx"
-            cat >"$work/nginx/nginx.conf" <<CONF
+# Prints the configuration of nginx ($1: nginx or nginx-cached) serving the site on 127.0.0.1:$2,
+# with its pid file, logs and temporary paths under $work/nginx.
+nginx_config() {
+    local cache=""
+    [ "$1" = nginx-cached ] && cache="open_file_cache max=10000 inactive=60s; open_file_cache_valid 1s;"
+    cat <<CONF
 worker_processes 1;
 worker_rlimit_nofile 30000;
 daemon off;
@@ -55,9 +48,22 @@ http {
     uwsgi_temp_path $work/nginx/uwsgi;
     scgi_temp_path $work/nginx/scgi;
     default_type application/octet-stream;
-    server { listen 127.0.0.1:$port; root $work/root; }
+    server { listen 127.0.0.1:$2; root $work/root; }
 }
 CONF
+}
+
+start_http_server() {  # name -> sets pid, port
+    port=$(free_port)
+    case $1 in
+        file-server) taskset -c 0 .build/release/file-server --port "$port" --root "$work/root" >/dev/null & pid=$! ;;
+        evhttp) taskset -c 0 "$bin/evhttp-server" "$port" "$work/root" >/dev/null & pid=$! ;;
+        swift-nio)
+            taskset -c 0 Benchmarks/nio-file-server/.build/release/nio-file-server "$port" "$work/root" >/dev/null &
+            pid=$! ;;
+        nginx | nginx-cached)
+            mkdir -p "$work/nginx"
+            nginx_config "$1" "$port" >"$work/nginx/nginx.conf"
             taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null & pid=$! ;;
     esac
     for _ in $(seq 100); do
