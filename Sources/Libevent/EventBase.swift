@@ -78,6 +78,9 @@ public final class EventBase {
     /// Sockets whose output is to be written before the loop next waits.
     @exclusivity(unchecked) var socketsToFlush: [StreamSocket] = []
     @exclusivity(unchecked) var flushEvent: OpaquePointer?
+    /// The socket whose event callback is running (libevent calls it without a retain), until
+    /// it closes (StreamSocket+Engine.swift, `runEventCallback`).
+    @exclusivity(unchecked) var socketInCallback: UnsafeMutableRawPointer?
     /// The timeouts of descriptor events, each with the common-timeout form libevent made for it
     /// (EventBase+IOTimeouts.swift).
     @exclusivity(unchecked) var commonTimeouts: [(requested: timeval, common: timeval)] = []

@@ -447,7 +447,7 @@ open class StreamSocket {
         outputBuffer?.freeStorage()
         outputBuffer = nil
         didClose()
-        Unmanaged.passUnretained(self).release()
+        releaseSelfRetain()
     }
 
     /// Stops reading, then closes once everything queued in `output` has been written (or at once if

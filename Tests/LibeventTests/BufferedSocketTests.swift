@@ -471,24 +471,41 @@ import Testing
         #expect(maxOutput < limit + 512 * 1024, "output stayed near the limit: \(maxOutput)")
     }
 
+    /// libevent calls a socket's callbacks without a retain: a socket whose last reference goes
+    /// with `close()` inside its own callback (read or write event) lives until the callback is
+    /// over, and is freed right after it.
     @Test func closedSocketIsFreedAndClosingInsideItsCallbackIsSafe() throws {
         let base = try EventBase()
         let (mine, theirs) = try socketPair()
         defer { close(theirs) }
+        let probe = try Listener(base: base, address: SocketAddress(parsing: "127.0.0.1:0")) { _, _, _ in }
+        let refusedAddress = probe.localAddress  // nothing listens there once the probe closes
+        probe.close()
         weak var weakSocket: BufferedSocket?
+        weak var weakClient: BufferedSocket?
+        var stateSeenAfterClose: [Bool] = []
         do {
             let socket = try BufferedSocket(base: base, descriptor: mine)
             socket.onRead = { socket in
                 socket.close()
                 socket.close()   // twice is fine
+                stateSeenAfterClose.append(!socket.isOpen && socket.descriptor == -1)
             }
             socket.enable(.read)
             weakSocket = socket
+            let client = try BufferedSocket(base: base)
+            client.onEvent = { socket, _ in  // from the write event: the connect failed
+                socket.close()
+                stateSeenAfterClose.append(!socket.isOpen)
+            }
+            try client.connect(to: refusedAddress)
+            weakClient = client
         }
-        #expect(weakSocket != nil, "an open socket keeps itself alive")
+        #expect(weakSocket != nil && weakClient != nil, "an open socket keeps itself alive")
         writeAll(theirs, [1, 2, 3])
-        try runBounded(base) { weakSocket == nil }
-        #expect(weakSocket == nil)
+        try runBounded(base) { weakSocket == nil && weakClient == nil }
+        #expect(weakSocket == nil && weakClient == nil)
+        #expect(stateSeenAfterClose == [true, true])
         #expect(readAvailable(theirs).isEmpty, "the peer sees the socket closed")
     }
 
