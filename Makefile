@@ -47,13 +47,16 @@ test-release: deps
 	$(SWIFT) test -c release --skip-build --scratch-path .build-release
 
 # The test suite under AddressSanitizer (memory errors; leaks are checked by `make leaks`, because
-# the test runner and ArgumentParser's exit paths keep memory that LeakSanitizer would report).
+# the test runner and ArgumentParser's exit paths keep memory that LeakSanitizer would report), in
+# a release build: what the library calls borrowed (see test-release) is freed early only there,
+# so only there does ASan see a use after free. (With the deferred release of a socket closed
+# inside its own callback removed, this run reports one; a debug build under ASan passes.)
 SANITIZER_ENV = SWIFT_BACKTRACE=enable=no
 test-asan: deps
-	set -o pipefail; $(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan 2>&1 \
+	set -o pipefail; $(SWIFT) build -c release --build-tests --sanitize=address --scratch-path .build-asan 2>&1 \
 		| { grep -v "Cannot export local symbol" || true; }
 	$(SANITIZER_ENV) ASAN_OPTIONS=detect_leaks=0:suppressions=$(CURDIR)/Tests/asan-suppressions.txt \
-		$(SWIFT) test --sanitize=address --scratch-path .build-asan --skip-build
+		$(SWIFT) test -c release --sanitize=address --scratch-path .build-asan --skip-build
 
 # The test suite under ThreadSanitizer.
 test-tsan: deps
