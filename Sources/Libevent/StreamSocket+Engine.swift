@@ -435,33 +435,33 @@ extension StreamSocket {
 private let streamSocketReadCallback: event_callback_fn = streamSocketReadReady
 
 private func streamSocketReadReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
-    let socket = Unmanaged<StreamSocket>.fromOpaque(context!)
-    let closed = socket._withUnsafeGuaranteedRef { socket in socket.runEventCallback { socket.readReady(Int32(what)) } }
-    if closed { socket.release() }
+    StreamSocket.runEventCallback(context) { $0.readReady(Int32(what)) }
 }
 
 private func streamSocketWriteReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
-    let socket = Unmanaged<StreamSocket>.fromOpaque(context!)
-    let closed = socket._withUnsafeGuaranteedRef { socket in socket.runEventCallback { socket.writeReady(Int32(what)) } }
-    if closed { socket.release() }
+    StreamSocket.runEventCallback(context) { $0.writeReady(Int32(what)) }
 }
 
 extension StreamSocket {
-    /// Runs `body`, one of the socket's event callbacks, which libevent called with the socket
-    /// borrowed rather than retained (a retain and a release cost an echo message about 55
-    /// instructions). The socket's hold on itself keeps it alive during the call; a `close()`
-    /// inside `body` leaves that hold to the caller, which gives it up once the callback is over
-    /// (this returns true then): however the last other reference goes meanwhile, the socket
-    /// outlives its callback. One marker per base is enough: the callbacks of a base's events
-    /// never nest, since libevent refuses to run a base's loop from inside one of its callbacks.
+    /// Runs `body`, one of the events' callbacks, with the socket that `context` points to borrowed
+    /// rather than retained (a retain and a release cost an echo message about 55 instructions).
+    /// The socket's hold on itself keeps it alive during the call; a `close()` inside `body` leaves
+    /// that hold to this function, which gives it up once the callback is over: however the last
+    /// other reference goes meanwhile, the socket outlives its callback. One marker per base is
+    /// enough: the callbacks of a base's events never nest, since libevent refuses to run a base's
+    /// loop from inside one of its callbacks.
     @inline(__always)
-    fileprivate func runEventCallback(_ body: () -> Void) -> Bool {
-        let base = self.base
-        base.socketInCallback = Unmanaged.passUnretained(self).toOpaque()
-        body()
-        let closed = base.socketInCallback == nil
-        base.socketInCallback = nil
-        return closed
+    fileprivate static func runEventCallback(_ context: UnsafeMutableRawPointer?, _ body: (StreamSocket) -> Void) {
+        let unmanaged = Unmanaged<StreamSocket>.fromOpaque(context!)
+        let closedMeanwhile = unmanaged._withUnsafeGuaranteedRef { socket in
+            let base = socket.base
+            base.socketInCallback = unmanaged.toOpaque()
+            body(socket)
+            let closed = base.socketInCallback == nil
+            base.socketInCallback = nil
+            return closed
+        }
+        if closedMeanwhile { unmanaged.release() }
     }
 
     /// Gives up the socket's hold on itself, which `close()` does: at once, or when the socket's
