@@ -13,7 +13,9 @@ swift_release --product daytime-server
 swift_release --product select-echo
 nginx_binary=$(command -v nginx)
 spec="$work/startup.json"
-SITE="$work/root" NGINX_CONFIG="$(nginx_config nginx '{port}')" NGINX="$nginx_binary" BIN="$bin" python3 - >"$spec" <<'PY'
+mkdir -p "$work/nginx"  # nginx's prefix: its configuration's pid file, logs and temporary paths
+SITE="$work/root" NGINX_CONFIG="$(nginx_config nginx '{port}')" NGINX="$nginx_binary" NGINX_PREFIX="$work/nginx" \
+    BIN="$bin" python3 - >"$spec" <<'PY'
 import json, os
 site, bin = os.environ["SITE"], os.environ["BIN"]
 print(json.dumps([
@@ -24,14 +26,13 @@ print(json.dumps([
     ["echo-server --model readiness", [".build/release/echo-server", "--model", "readiness", "--port", "{port}"], True, None],
     ["select-echo", [".build/release/select-echo", "--port", "{port}"], True, None],
     ["daytime-server", [".build/release/daytime-server", "--port", "{port}"], True, None],
-    ["nginx (http)", [os.environ["NGINX"], "-c", "{config}", "-p", os.path.dirname(site) + "/nginx"], False,
+    ["nginx (http)", [os.environ["NGINX"], "-c", "{config}", "-p", os.environ["NGINX_PREFIX"]], False,
      os.environ["NGINX_CONFIG"]],
     ["evhttp (http)", [f"{bin}/evhttp-server", "{port}", site], True, None],
     ["swift-nio (http)", ["Benchmarks/nio-file-server/.build/release/nio-file-server", "{port}", site], True, None],
     ["file-server", [".build/release/file-server", "--port", "{port}", "--root", site], True, None],
 ]))
 PY
-mkdir -p "$work/nginx"
 echo "Start-up, exec to the first \`listening on\` line and to the first accepted connection, $reps starts each, $(date -u '+%F %H:%M') UTC, $(git rev-parse --short HEAD)"
 echo
 python3 Benchmarks/startup/startup.py "$reps" "$spec"

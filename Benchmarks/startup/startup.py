@@ -12,8 +12,9 @@ min-max in milliseconds, and the median to the first connection as a ratio to th
 SPEC.json is a list of [name, argv, prints_line, config]; "{port}" in argv stands for the port to
 use, and "{config}" for a file holding the text `config` (nginx's configuration) with "{port}"
 replaced the same way; config may be null.
-The times include starting the process (Python's fork and exec, under a millisecond), which
-overstates every server's start-up alike.
+The times include launching the process (Python's spawn of `taskset`, which execs the server:
+about 3 ms on the build machine, most of the C echo's figure), which overstates every server's
+start-up alike.
 """
 import json
 import os
