@@ -1,6 +1,6 @@
 # Sourced by the echo and memory benchmarks: builds the load generator and the echo servers under
-# comparison and defines `servers` (name -> command line printing "listening on 127.0.0.1:PORT") and
-# `order`.
+# comparison and defines `servers` (name -> command line printing "listening on 127.0.0.1:PORT"; the
+# last argument is the port, 0 for any free one) and `order`.
 source Benchmarks/common.sh
 # -O3: the generator's loops that make and check the bytes then vectorise (-O2 leaves them scalar).
 $cc -O3 -Wall -Wextra -o "$bin/loadgen" Benchmarks/echo/loadgen.c

@@ -1,6 +1,7 @@
 # Sourced by the HTTP and memory benchmarks: builds the HTTP servers under comparison, makes a
-# temporary site in $work/root (1k.bin, 64k.bin, 1m.bin; removed on exit) and defines `http_order`
-# and start_http_server NAME, which starts one on CPU 0 serving the site and sets `pid` and `port`.
+# temporary site in $work/root (1k.bin, 64k.bin, 1m.bin; removed on exit) and defines `http_order`,
+# http_server_command NAME PORT and start_http_server NAME, which starts one on CPU 0 serving the
+# site and sets `pid` and `port`.
 source Benchmarks/common.sh
 PATH=$PATH:/usr/sbin
 for tool in wrk nginx; do
@@ -21,6 +22,7 @@ head -c 1024 /dev/urandom > "$work/root/1k.bin"
 head -c 65536 /dev/urandom > "$work/root/64k.bin"
 head -c 1048576 /dev/urandom > "$work/root/1m.bin"
 chmod 644 "$work/root"/*
+mkdir -p "$work/nginx"  # nginx's prefix: its configuration, pid file, logs and temporary paths
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -53,18 +55,24 @@ http {
 CONF
 }
 
+# Prints the command line of HTTP server $1 serving the site on 127.0.0.1:$2 (nginx reads the
+# configuration that `nginx_config` makes from $work/nginx/nginx.conf).
+http_server_command() {
+    case $1 in
+        file-server) echo ".build/release/file-server --port $2 --root $work/root" ;;
+        evhttp) echo "$bin/evhttp-server $2 $work/root" ;;
+        swift-nio) echo "Benchmarks/nio-file-server/.build/release/nio-file-server $2 $work/root" ;;
+        nginx | nginx-cached) echo "nginx -c $work/nginx/nginx.conf -p $work/nginx" ;;
+    esac
+}
+
 start_http_server() {  # name -> sets pid, port
     port=$(free_port)
     case $1 in
-        file-server) taskset -c 0 .build/release/file-server --port "$port" --root "$work/root" >/dev/null & pid=$! ;;
-        evhttp) taskset -c 0 "$bin/evhttp-server" "$port" "$work/root" >/dev/null & pid=$! ;;
-        swift-nio)
-            taskset -c 0 Benchmarks/nio-file-server/.build/release/nio-file-server "$port" "$work/root" >/dev/null &
-            pid=$! ;;
         nginx | nginx-cached)
-            mkdir -p "$work/nginx"
             nginx_config "$1" "$port" >"$work/nginx/nginx.conf"
-            taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null & pid=$! ;;
+            taskset -c 0 $(http_server_command "$1" "$port") 2>/dev/null & pid=$! ;;
+        *) taskset -c 0 $(http_server_command "$1" "$port") >/dev/null & pid=$! ;;
     esac
     for _ in $(seq 100); do
         curl -s -o /dev/null "http://127.0.0.1:$port/1k.bin" && return

@@ -11,28 +11,21 @@ source Benchmarks/echo/peers.sh
 source Benchmarks/http/servers.sh
 swift_release --product daytime-server
 swift_release --product select-echo
-nginx_binary=$(command -v nginx)
-spec="$work/startup.json"
-mkdir -p "$work/nginx"  # nginx's prefix: its configuration's pid file, logs and temporary paths
-SITE="$work/root" NGINX_CONFIG="$(nginx_config nginx '{port}')" NGINX="$nginx_binary" NGINX_PREFIX="$work/nginx" \
-    BIN="$bin" python3 - >"$spec" <<'PY'
-import json, os
-site, bin = os.environ["SITE"], os.environ["BIN"]
-print(json.dumps([
-    ["c-events", [f"{bin}/echo-events", "{port}"], True, None],
-    ["c-bufferevent", [f"{bin}/echo-bufferevent", "{port}"], True, None],
-    ["swift-nio (echo)", ["Benchmarks/nio-echo/.build/release/nio-echo", "{port}"], True, None],
-    ["echo-server --model completion", [".build/release/echo-server", "--model", "completion", "--port", "{port}"], True, None],
-    ["echo-server --model readiness", [".build/release/echo-server", "--model", "readiness", "--port", "{port}"], True, None],
-    ["select-echo", [".build/release/select-echo", "--port", "{port}"], True, None],
-    ["daytime-server", [".build/release/daytime-server", "--port", "{port}"], True, None],
-    ["nginx (http)", [os.environ["NGINX"], "-c", "{config}", "-p", os.environ["NGINX_PREFIX"]], False,
-     os.environ["NGINX_CONFIG"]],
-    ["evhttp (http)", [f"{bin}/evhttp-server", "{port}", site], True, None],
-    ["swift-nio (http)", ["Benchmarks/nio-file-server/.build/release/nio-file-server", "{port}", site], True, None],
-    ["file-server", [".build/release/file-server", "--port", "{port}", "--root", site], True, None],
-]))
-PY
+# The servers as the echo and HTTP benchmarks start them, with "{port}" for the port (an echo
+# command line ends with its port); nginx prints no `listening on` line, and its configuration is
+# made anew for each start.
+spec="$work/startup.tsv"
+nginx_config nginx '{port}' >"$work/nginx/nginx.conf.template"
+{
+    for name in "${order[@]}"; do printf '%s\t1\t%s {port}\n' "$name" "${servers[$name]% 0}"; done
+    printf 'select-echo\t1\t.build/release/select-echo --port {port}\n'
+    printf 'daytime-server\t1\t.build/release/daytime-server --port {port}\n'
+    printf 'nginx (http)\t0\t%s\t%s\t%s\n' "$(http_server_command nginx '{port}')" \
+        "$work/nginx/nginx.conf.template" "$work/nginx/nginx.conf"
+    for name in evhttp swift-nio file-server; do
+        printf '%s (http)\t1\t%s\n' "$name" "$(http_server_command "$name" '{port}')"
+    done
+} >"$spec"
 echo "Start-up, exec to the first \`listening on\` line and to the first accepted connection, $reps starts each, $(date -u '+%F %H:%M') UTC, $(git rev-parse --short HEAD)"
 echo
 python3 Benchmarks/startup/startup.py "$reps" "$spec"

@@ -8,15 +8,15 @@ minute then hits every server alike), each on a free port of its own, pinned to 
 stopped with SIGTERM before the next starts. Prints one Markdown table row a server: medians with
 min-max in milliseconds, and the median to the first connection as a ratio to the first server's.
 
-    usage: startup.py REPS SPEC.json
-SPEC.json is a list of [name, argv, prints_line, config]; "{port}" in argv stands for the port to
-use, and "{config}" for a file holding the text `config` (nginx's configuration) with "{port}"
-replaced the same way; config may be null.
+    usage: startup.py REPS SPEC
+SPEC has a line a server, its fields separated by tabs: the name; 1 if it prints a `listening on`
+line, else 0; its command line, split at spaces, where "{port}" stands for the port to use; and,
+for a server that reads a configuration file (nginx), the file to make it from, with "{port}"
+replaced the same way, and the file to write it to before each start.
 The times include launching the process (Python's spawn of `taskset`, which execs the server:
 about 3 ms on the build machine, most of the C echo's figure), which overstates every server's
 start-up alike.
 """
-import json
 import os
 import select
 import socket
@@ -44,14 +44,24 @@ def accepts_connection(port):
             return False
 
 
-def start_once(argv_template, prints_line, config, config_path):
+def read_spec(path):
+    """The servers of SPEC: (name, argv template, prints_line, config template path, config path)."""
+    servers = []
+    with open(path) as spec_file:
+        for line in spec_file:
+            name, prints_line, command, *config = line.rstrip("\n").split("\t")
+            template, config_path = config if config else (None, None)
+            servers.append((name, command.split(" "), prints_line == "1", template, config_path))
+    return servers
+
+
+def start_once(argv_template, prints_line, config_template, config_path):
     """Starts the server once; returns (ms to the line or None, ms to the first connection)."""
     port = free_port()
-    if config is not None:
-        with open(config_path, "w") as config_file:
-            config_file.write(config.replace("{port}", str(port)))
-    argv = ["taskset", "-c", "0"] + [part.replace("{port}", str(port)).replace("{config}", config_path)
-                                     for part in argv_template]
+    if config_template is not None:
+        with open(config_template) as template, open(config_path, "w") as config_file:
+            config_file.write(template.read().replace("{port}", str(port)))
+    argv = ["taskset", "-c", "0"] + [part.replace("{port}", str(port)) for part in argv_template]
     started = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     output = process.stdout.fileno()
@@ -92,16 +102,14 @@ def summary(values):
 
 def main():
     if len(sys.argv) != 3:
-        sys.exit("usage: startup.py REPS SPEC.json")
+        sys.exit("usage: startup.py REPS SPEC")
     repetitions = int(sys.argv[1])
-    with open(sys.argv[2]) as spec_file:
-        servers = json.load(spec_file)
-    config_path = sys.argv[2] + ".conf"
+    servers = read_spec(sys.argv[2])
     lines = {name: [] for name, *_ in servers}
     connections = {name: [] for name, *_ in servers}
     for _ in range(repetitions):
-        for name, argv, prints_line, config in servers:
-            line_ms, connection_ms = start_once(argv, prints_line, config, config_path)
+        for name, argv, prints_line, config_template, config_path in servers:
+            line_ms, connection_ms = start_once(argv, prints_line, config_template, config_path)
             if line_ms is not None:
                 lines[name].append(line_ms)
             connections[name].append(connection_ms)
