@@ -175,9 +175,15 @@ extension StreamSocket {
 
     /// The base's flush: writes what `scheduleWrite()` asked for.
     func flushScheduledWrite() {
+        flushScheduledWrite(to: descriptor)
+    }
+
+    /// The same, given the socket's `descriptor` (an event callback has it from libevent, which
+    /// saves asking the read event for it).
+    private func flushScheduledWrite(to descriptor: Int32) {
         guard flushScheduled else { return }
         flushScheduled = false
-        writeOutput()
+        writeOutput(to: descriptor)
     }
 
     /// Registers the read event (unless it is) and starts the read timeout: in the base's sweep
@@ -261,7 +267,7 @@ extension StreamSocket {
 
     // MARK: Events
 
-    fileprivate func readReady(_ what: Int32) {
+    fileprivate func readReady(_ what: Int32, descriptor: Int32) {
         guard readInterest else {
             event_del(readEvent!)
             readArmed = false
@@ -272,7 +278,7 @@ extension StreamSocket {
         }
         guard inputRoom > 0 else { return updateInterest() }
         var ending: Event?
-        if readAvailableInput(ending: &ending) {
+        if readAvailableInput(from: descriptor, ending: &ending) {
             idleReadRounds = 0
             isHandlingInput = true
             streamDidRead()
@@ -284,7 +290,7 @@ extension StreamSocket {
             // the same few chunks instead of growing the heap by a chunk per connection. (Nor does
             // the socket go through the base's list of sockets to flush: at the end of the loop
             // iteration, visiting a thousand sockets again would find each out of the CPU's cache.)
-            flushScheduledWrite()
+            flushScheduledWrite(to: descriptor)
         }
         // An end of stream found by reading on waits if the read callback stopped reading: the
         // kernel keeps it, and the first read after reading resumes finds it again (as with a
@@ -298,12 +304,12 @@ extension StreamSocket {
     /// iteration later, as SwiftNIO does; at the largest size it reads once, so that no socket holds
     /// up the others. Sets `ending` when the stream ended or failed, to be reported after the bytes
     /// read before it (an end of stream, only while reading is still wanted then).
-    private func readAvailableInput(ending: inout Event?) -> Bool {
+    private func readAvailableInput(from descriptor: Int32, ending: inout Event?) -> Bool {
         var reads = 0
         do {
             while reads < SocketReadSize.mostReadsPerEvent {
                 let requested = min(SocketReadSize.requestedBytes(atSize: readSize), inputRoom)
-                guard requested > 0, let count = try readIntoInput(upTo: requested) else { break }
+                guard requested > 0, let count = try readIntoInput(from: descriptor, upTo: requested) else { break }
                 guard count > 0 else {
                     ending = .endOfStream
                     break
@@ -329,7 +335,7 @@ extension StreamSocket {
         streamDidReport(event)
     }
 
-    fileprivate func writeReady(_ what: Int32) {
+    fileprivate func writeReady(_ what: Int32, descriptor: Int32) {
         writeArmed = false
         if isConnecting { return finishConnecting(timedOut: what & EV_TIMEOUT != 0) }
         if what & EV_TIMEOUT != 0 {
@@ -337,14 +343,15 @@ extension StreamSocket {
             freeWriteEvent()
             return streamDidReport(.writeTimeout)
         }
-        writeOutput()
+        writeOutput(to: descriptor)
     }
 
-    /// Writes as much of the output as the kernel takes; waits for writability when bytes remain.
-    private func writeOutput() {
+    /// Writes as much of the output as the kernel takes to the socket's `descriptor`; waits for
+    /// writability when bytes remain.
+    private func writeOutput(to descriptor: Int32) {
         guard wantsWrite, outputCount > 0 else { return }
         do {
-            let (written, drained) = try writeOutputToKernel()
+            let (written, drained) = try writeOutputToKernel(descriptor)
             if drained {
                 freeWriteEvent()
             } else {
@@ -369,9 +376,8 @@ extension StreamSocket {
     /// full; writing the bits that free up meanwhile would send the peer many small segments.
     /// (A write shorter than the first chunk leaves bytes, so only a whole one asks the output for
     /// its length: one question a write, where each costs a call into libevent.)
-    private func writeOutputToKernel() throws(LibeventError) -> (written: Int, drained: Bool) {
-        let descriptor = self.descriptor
-        return try withBorrowedOutput { output in
+    private func writeOutputToKernel(_ descriptor: Int32) throws(LibeventError) -> (written: Int, drained: Bool) {
+        try withBorrowedOutput { output in
             Result { () throws(LibeventError) -> (written: Int, drained: Bool) in
                 var written = 0
                 for _ in 0..<8 {
@@ -386,10 +392,9 @@ extension StreamSocket {
         }.get()
     }
 
-    /// Reads up to `maxCount` bytes from the descriptor into `input`.
-    private func readIntoInput(upTo maxCount: Int) throws(LibeventError) -> Int? {
-        let descriptor = self.descriptor
-        return try withBorrowedInput { input in
+    /// Reads up to `maxCount` bytes from the socket's `descriptor` into `input`.
+    private func readIntoInput(from descriptor: Int32, upTo maxCount: Int) throws(LibeventError) -> Int? {
+        try withBorrowedInput { input in
             Result { () throws(LibeventError) in try input.read(from: descriptor, upTo: maxCount) }
         }.get()
     }
@@ -434,12 +439,12 @@ extension StreamSocket {
 /// The read events' callback, one C function pointer that `readingSocket(of:)` can recognise.
 private let streamSocketReadCallback: event_callback_fn = streamSocketReadReady
 
-private func streamSocketReadReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
-    StreamSocket.runEventCallback(context) { $0.readReady(Int32(what)) }
+private func streamSocketReadReady(_ descriptor: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
+    StreamSocket.runEventCallback(context) { $0.readReady(Int32(what), descriptor: descriptor) }
 }
 
-private func streamSocketWriteReady(_: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
-    StreamSocket.runEventCallback(context) { $0.writeReady(Int32(what)) }
+private func streamSocketWriteReady(_ descriptor: Int32, _ what: Int16, _ context: UnsafeMutableRawPointer?) {
+    StreamSocket.runEventCallback(context) { $0.writeReady(Int32(what), descriptor: descriptor) }
 }
 
 extension StreamSocket {
