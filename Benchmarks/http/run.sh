@@ -46,24 +46,38 @@ done
 
 median() { sort -n | sed -n "$(( (reps + 1) / 2 ))p"; }
 
-# Paired with nginx: in how many repetitions server $3 answered at least as many requests per
-# second, and per server CPU-second, as nginx in the same repetition (the two ran back to back, at
-# the machine's speed of that minute), for connections $1 and file $2: "req/s, per CPU-s", each
-# "wins/repetitions". A server no different from nginx wins about half; 7 of 7 (or 0 of 7) happens
-# by chance in under 2% of runs (a sign test).
+# Pairs server $3's repetitions for connections $1 and file $2 with nginx's of the same round (the
+# two ran back to back, so they shared the machine's speed of that minute): one line per round,
+# "rep|nginx's req/s|server CPU|the server's req/s|server CPU".
+paired_rows() {
+    local fields='{ print $8 "|" $4 "|" $5 }'
+    join -t'|' <(awk -F'|' -v c="$1" -v f="$2" "\$1 == c && \$2 == f && \$3 == \"nginx\" $fields" "$results" | sort -t'|' -k1,1) \
+               <(awk -F'|' -v c="$1" -v f="$2" -v n="$3" "\$1 == c && \$2 == f && \$3 == n $fields" "$results" | sort -t'|' -k1,1)
+}
+
+# The median over rounds of the ratios on standard input, and in how many rounds it was at least 1:
+# "1.13x (6/7)". A server no different from nginx wins about half; 7 of 7 (or 0 of 7) happens by
+# chance in under 2% of runs (a sign test).
+median_ratio_and_wins() {
+    sort -g | awk '{ r[NR] = $1; wins += ($1 >= 1) } END { printf "%.2fx (%d/%d)", r[int((NR + 1) / 2)], wins, NR }'
+}
+
+# Paired with nginx, req/s and then req per server CPU-second: each round's ratio to nginx's in the
+# same round, as `median_ratio_and_wins` prints them. Where wrk saturates, a server's CPU share
+# moves with the machine's speed from minute to minute, and the ratio of the medians mixes rounds
+# of different speeds; the paired ratio compares each round with itself.
 paired_with_nginx() {
-    join -t'|' <(awk -F'|' -v c="$1" -v f="$2" '$1 == c && $2 == f && $3 == "nginx" { print $8 "|" $4 "|" $5 }' "$results" | sort -t'|' -k1,1) \
-               <(awk -F'|' -v c="$1" -v f="$2" -v n="$3" '$1 == c && $2 == f && $3 == n { print $8 "|" $4 "|" $5 }' "$results" | sort -t'|' -k1,1) |
-        awk -F'|' '{ rate += ($4 >= $2); per_cpu += ($5 > 0 && $3 > 0 && $4 / $5 >= $2 / $3) }
-                   END { printf "%d/%d, %d/%d", rate, NR, per_cpu, NR }'
+    printf "%s | %s" \
+        "$(paired_rows "$@" | awk -F'|' '$2 > 0 { print $4 / $2 }' | median_ratio_and_wins)" \
+        "$(paired_rows "$@" | awk -F'|' '$3 > 0 && $5 > 0 && $2 > 0 { print ($4 / $5) / ($2 / $3) }' | median_ratio_and_wins)"
 }
 echo
 echo "HTTP, $(date -u +%F), $(nproc) cores, wrk -t1, median of $reps x ${seconds}s (min-max); ratio vs nginx in this run;"
 echo "stolen = the share of the server's CPU (0) the hypervisor took during a repetition, median (max);"
-echo "paired = in how many repetitions req/s, and req per server CPU-s, were at least nginx's in the same repetition"
+echo "paired = the median over repetitions of the ratio to nginx in the same repetition, and in how many it was at least 1"
 echo
-echo "| conns | file | server | req/s (min-max) | CPU server/wrk | req per server CPU-s | ratio req/s | ratio per CPU-s | paired | stolen % |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| conns | file | server | req/s (min-max) | CPU server/wrk | req per server CPU-s | ratio req/s | ratio per CPU-s | paired req/s | paired per CPU-s | stolen % |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for connections in 32 256; do
     for file in "${files[@]}"; do
         nginx_rate=$(grep "^$connections|$file|nginx|" "$results" | cut -d'|' -f4 | median)
