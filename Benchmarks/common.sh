@@ -36,3 +36,10 @@ stolen_percent() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y
 # The CPU share of $1 nanoseconds over $2 seconds, to three decimals (at a share of 0.25, two
 # decimals alone would move a per-CPU-second ratio by up to 2%).
 cpu_share() { awk -v ns="$1" -v s="$2" 'BEGIN { printf "%.3f", ns / 1e9 / s }'; }
+
+# Prints the median of the paired ratios on standard input (one a line: a server's figure over the
+# peer's in the same round of the interleaving) and in how many rounds it was at least 1: "1.13x
+# (6/7)". A server no different from its peer wins about half the rounds.
+median_ratio_and_wins() {
+    sort -g | awk '{ r[NR] = $1; wins += ($1 >= 1) } END { printf "%.2fx (%d/%d)", r[int((NR + 1) / 2)], wins, NR }'
+}

@@ -63,8 +63,7 @@ paired_p99_wins() { paired_rows "$@" | awk -F'|' '{ wins += ($6 <= $3) } END { p
 # minute (c-events' own msgs per CPU-second spread 30% over one run), and the ratio of the medians
 # mixes rounds of different speeds; the paired ratio compares each round with itself.
 paired_per_cpu() {
-    paired_rows "$@" | awk -F'|' '$4 > 0 && $7 > 0 { print ($5 / $7) / ($2 / $4) }' | sort -g |
-        awk '{ r[NR] = $1; wins += ($1 >= 1) } END { printf "%.2fx (%d/%d)", r[int((NR + 1) / 2)], wins, NR }'
+    paired_rows "$@" | awk -F'|' '$4 > 0 && $7 > 0 { print ($5 / $7) / ($2 / $4) }' | median_ratio_and_wins
 }
 
 # One interleaved series of runs per cell; $1 is the file to record into, $2 the open-loop rate of

@@ -55,21 +55,17 @@ paired_rows() {
                <(awk -F'|' -v c="$1" -v f="$2" -v n="$3" "\$1 == c && \$2 == f && \$3 == n $fields" "$results" | sort -t'|' -k1,1)
 }
 
-# The median over rounds of the ratios on standard input, and in how many rounds it was at least 1:
-# "1.13x (6/7)". A server no different from nginx wins about half; 7 of 7 (or 0 of 7) happens by
-# chance in under 2% of runs (a sign test).
-median_ratio_and_wins() {
-    sort -g | awk '{ r[NR] = $1; wins += ($1 >= 1) } END { printf "%.2fx (%d/%d)", r[int((NR + 1) / 2)], wins, NR }'
-}
-
 # Paired with nginx, req/s and then req per server CPU-second: each round's ratio to nginx's in the
-# same round, as `median_ratio_and_wins` prints them. Where wrk saturates, a server's CPU share
-# moves with the machine's speed from minute to minute, and the ratio of the medians mixes rounds
-# of different speeds; the paired ratio compares each round with itself.
+# same round, as `median_ratio_and_wins` (common.sh) prints them; 7 of 7 (or 0 of 7) happens by
+# chance in under 2% of runs (a sign test). Where wrk saturates, a server's CPU share moves with
+# the machine's speed from minute to minute, and the ratio of the medians mixes rounds of
+# different speeds; the paired ratio compares each round with itself.
 paired_with_nginx() {
+    local rows
+    rows=$(paired_rows "$@")
     printf "%s | %s" \
-        "$(paired_rows "$@" | awk -F'|' '$2 > 0 { print $4 / $2 }' | median_ratio_and_wins)" \
-        "$(paired_rows "$@" | awk -F'|' '$3 > 0 && $5 > 0 && $2 > 0 { print ($4 / $5) / ($2 / $3) }' | median_ratio_and_wins)"
+        "$(awk -F'|' '$2 > 0 { print $4 / $2 }' <<<"$rows" | median_ratio_and_wins)" \
+        "$(awk -F'|' '$3 > 0 && $5 > 0 && $2 > 0 { print ($4 / $5) / ($2 / $3) }' <<<"$rows" | median_ratio_and_wins)"
 }
 echo
 echo "HTTP, $(date -u +%F), $(nproc) cores, wrk -t1, median of $reps x ${seconds}s (min-max); ratio vs nginx in this run;"
