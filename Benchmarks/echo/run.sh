@@ -25,6 +25,9 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-3}
 reps=${2:-9}
 cells=(${3:-64:64:1 64:4096:16 1000:64:1 1000:4096:16})
+# The first second is the load generator's warm-up, left out of the p99: a shorter run has none.
+[[ $seconds =~ ^[0-9]+$ && $seconds -ge 2 ]] || { echo "echo bench: SECONDS must be a whole number of at least 2 (the first second is a warm-up, not sampled), not '$seconds'" >&2; exit 2; }
+[[ $reps =~ ^[0-9]+$ && $reps -ge 1 ]] || { echo "echo bench: REPS must be a positive whole number, not '$reps'" >&2; exit 2; }
 source Benchmarks/echo/peers.sh
 
 start_server() {  # name -> sets pid, port
